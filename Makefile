@@ -1,0 +1,59 @@
+# Two commands set everything up on a fresh machine:
+#   make lab    install if needed, then open the course in JupyterLab
+#   make test   install if needed, then run every test
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+PORT ?= 8888
+ASSIGNMENTS := $(sort $(notdir $(wildcard solutions/[0-9][0-9]-*)))
+
+# nbgrader runs `alembic` from PATH when it creates a gradebook, and the venv's own
+# python3 kernel must win over any user-level kernelspec of the same name.
+export PATH := $(BIN):$(PATH)
+export JUPYTER_PATH := $(abspath $(VENV))/share/jupyter
+
+.PHONY: install install-test lab test lessons check clean
+
+# Stamps make setup idempotent: pip runs again only when a requirements file changes.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt -e .
+	@touch $@
+
+$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	@touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+lab: install
+	@echo "Starting JupyterLab on the course. Open the http://127.0.0.1:$(PORT)/lab?token=... URL printed below;"
+	@echo "lessons are in lessons/ (student versions), solutions in solutions/. Stop with Ctrl-C."
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.ip=127.0.0.1 \
+		--ServerApp.port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
+
+test: install-test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Regenerate the student versions from the single source (never edit lessons/ by hand).
+lessons: install
+	@for a in $(ASSIGNMENTS); do \
+		$(BIN)/nbgrader generate_assignment "$$a" --force --no-db --log-level=WARN || exit 1; \
+	done
+
+# Quick instructor checks: no drift, solutions pass, student versions fail, ruff clean.
+check: install-test
+	$(BIN)/python -m autograder.lessons --check
+	@for a in $(ASSIGNMENTS); do \
+		$(BIN)/nbgrader validate "solutions/$$a/$$a.ipynb" || exit 1; \
+		$(BIN)/nbgrader validate --invert "lessons/$$a/$$a.ipynb" || exit 1; \
+	done
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
+	find . -name artifacts -type d -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""The course package: artifact checks, the credit dataset, quiz and step-through widgets."""
