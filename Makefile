@@ -6,7 +6,6 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(abspath $(VENV))/bin
 PORT ?= 8888
-ASSIGNMENTS := $(sort $(notdir $(wildcard solutions/[0-9][0-9]-*)))
 
 # nbgrader runs `alembic` from PATH when it creates a gradebook, and the venv's own
 # python3 kernel must win over any user-level kernelspec of the same name.
@@ -41,17 +40,11 @@ test: install-test
 
 # Regenerate the student versions from the single source (never edit lessons/ by hand).
 lessons: install
-	@for a in $(ASSIGNMENTS); do \
-		$(BIN)/nbgrader generate_assignment "$$a" --force --no-db --log-level=WARN || exit 1; \
-	done
+	$(BIN)/python -m autograder.lessons
 
 # Quick instructor checks: no drift, solutions pass, student versions fail, ruff clean.
 check: install-test
-	$(BIN)/python -m autograder.lessons --check
-	@for a in $(ASSIGNMENTS); do \
-		$(BIN)/nbgrader validate "solutions/$$a/$$a.ipynb" || exit 1; \
-		$(BIN)/nbgrader validate --invert "lessons/$$a/$$a.ipynb" || exit 1; \
-	done
+	$(BIN)/python -m autograder.lessons --check --validate
 	$(BIN)/ruff check .
 
 clean:

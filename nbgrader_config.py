@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
 c = get_config()  # noqa: F821 - injected by traitlets when it runs this file
 
@@ -32,3 +32,7 @@ c.Execute.timeout = 120  # seconds per cell
 
 # Feedback HTML shows hidden tests unless they are cleared.
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# Without saved widget state, nbconvert falls back to the quiz's and tracker's text/html, so
+# feedback pages show the questions instead of an empty widget that needs JavaScript.
+c.Execute.store_widget_state = False
