@@ -11,6 +11,7 @@ import contextlib
 import difflib
 import io
 import json
+import mmap
 import re
 import subprocess
 import sys
@@ -33,6 +34,19 @@ COMPRESSED_MAGIC = {
     b"\x04\x22\x4d\x18": "lz4",
 }
 
+
+# joblib.dump(..., compress=0) writes each array's raw bytes right after this class name inside
+# the pickle stream: only joblib.load can read that, whatever the file is called.
+JOBLIB_ARRAY = b"NumpyArrayWrapper"
+
+# Printable files that are protocol-0 pickles open with MARK, GLOBAL, a quoted STRING, an INT...
+# "SVC()" or "IsolationForest()" (str of a model) open with the same letters but are text.
+PROTOCOL_0_START = re.compile(rb"[(c\]}l]|S['\"]|I-?[0-9]|N\.")
+
+# How loading a file that ends too early fails: the C unpickler says "truncated"; compressed
+# streams "ended before"; joblib's pure-Python unpickler runs out of data in the other ways.
+TRUNCATION_SIGNS = ("truncated", "ended before", "exhausted before", "EOF: reading",
+                    "unpack requires a buffer")
 
 CHILD = "import autograder.child; autograder.child.main()"
 
@@ -63,16 +77,21 @@ class CheckResult:
 
 
 def choose_loader(path: Path, head: bytes) -> str:
-    """joblib for compressed streams and .joblib files; plain pickle.load otherwise."""
+    """joblib for compressed streams, .joblib files and joblib's uncompressed format;
+    plain pickle.load otherwise."""
     if path.suffix == ".joblib" or any(head.startswith(m) for m in COMPRESSED_MAGIC):
         return "joblib"
+    if path.is_file() and path.stat().st_size:
+        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            if data.find(JOBLIB_ARRAY) >= 0:
+                return "joblib"
     return "pickle"
 
 
 def looks_like_text(head: bytes) -> bool:
     """Printable ASCII that is not a protocol-0 pickle (those start with an opcode: '(', 'c'...)."""
     printable = all(32 <= b < 127 or b in b"\t\n\r" for b in head)
-    return printable and head[:1] not in b"(cI]}lNS"
+    return printable and not PROTOCOL_0_START.match(head)
 
 
 def explain_load_error(name: str, error_type: str, error: str, head: bytes, size: int) -> str:
@@ -92,7 +111,8 @@ def explain_load_error(name: str, error_type: str, error: str, head: bytes, size
         start = head[:30].decode("utf-8", "replace")
         return (f"'{name}' holds text, not a pickle (it starts with {start!r}). Save the "
                 f"object itself with pickle.dump(obj, f) into a file opened with 'wb'.")
-    if error_type == "EOFError" or "truncated" in error or "ended before" in error:
+    if (error_type == "EOFError" or any(sign in error for sign in TRUNCATION_SIGNS)
+            or (error_type == "IndexError" and error == "index out of range")):
         return (f"'{name}' is truncated ({size:,} bytes): it ends before the end of the pickle. "
                 f"Was the file closed before you checked it? Save inside `with open(path, 'wb')`.")
     return f"'{name}' could not be loaded in a fresh process: {error_type}: {error}"
@@ -121,7 +141,8 @@ def compare(expected: np.ndarray, got: np.ndarray) -> tuple[int, float]:
     n_differ = int(differs.reshape(len(expected), -1).any(axis=1).sum()) if len(expected) else 0
     if np.issubdtype(expected.dtype, np.number) and np.issubdtype(got.dtype, np.number):
         diff = np.abs(expected.astype(float) - got.astype(float))
-        max_abs = float(np.nanmax(diff)) if diff.size else 0.0
+        diff[~differs] = 0.0  # nan only where one side is nan and the other is not
+        max_abs = float(np.max(diff)) if diff.size else 0.0
     else:
         max_abs = float("nan")
     return n_differ, max_abs
@@ -172,16 +193,18 @@ def check_artifact(path, model, X, *, method: str = "predict",
         return result(f"'{path}' is a folder, not a file: pass the path of the saved model.")
     size = path.stat().st_size
     if size == 0:
-        return result(f"'{name}' is empty (0 bytes): the save failed before writing anything, "
-                      f"typically because the file was opened with 'w' (text) instead of 'wb'.")
+        return result(f"'{name}' is empty (0 bytes): nothing reached the disk. Either the save "
+                      f"failed (a file opened with 'w' instead of 'wb' raises TypeError) or the "
+                      f"file is still open: save inside `with open(path, 'wb') as f:`.")
     with open(path, "rb") as f:
         head = f.read(64)
 
     try:
         expected = live_predictions(model, X, method)
-    except Exception as exc:
-        return result(f"Your in-memory model's {method}() failed: {type(exc).__name__}: {exc}",
-                      size=size)
+    except Exception as exc:  # one line, as the child reports its errors
+        first_line = str(exc).splitlines()[0] if str(exc) else ""
+        return result(f"Your in-memory model's {method}() failed: {type(exc).__name__}: "
+                      f"{first_line}", size=size)
 
     status, got = run_child(path, choose_loader(path, head), X, method, timeout)
     stage = status["stage"]

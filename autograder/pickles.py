@@ -10,6 +10,7 @@ Nothing is imported or executed.
 from __future__ import annotations
 
 import pickletools
+from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 from collections import Counter
 from dataclasses import dataclass
 
@@ -33,6 +34,16 @@ def _pop(stack: list, n: int) -> list:
     return popped
 
 
+def _as_loaded(module: str, name: str, declared: int | None) -> tuple[str, str]:
+    """The global pickle.load really imports: below protocol 3 it maps Python 2 names
+    (`__builtin__`, `copy_reg`...) to Python 3 ones, as `Unpickler(fix_imports=True)` does."""
+    if (declared or 0) < 3:
+        if (module, name) in NAME_MAPPING:
+            return NAME_MAPPING[(module, name)]
+        return IMPORT_MAPPING.get(module, module), name
+    return module, name
+
+
 def summarize(data: bytes) -> PickleSummary:
     """Walk the opcodes of one pickle stream. Raises ValueError if it is not a complete pickle."""
     stack: list = []
@@ -46,14 +57,15 @@ def summarize(data: bytes) -> PickleSummary:
         highest = max(highest, op.proto)
         if name == "PROTO":  # protocols 2+ declare themselves; 0 and 1 only by their opcodes
             declared = arg
-        if name == "GLOBAL":  # protocols 0-3: "module name" is the opcode's own argument
+        if name in {"GLOBAL", "INST"}:  # "module name" is the opcode's own argument
             module, qualname = arg.split(" ", 1)
-            imports.append((module, qualname))
-            stack.append(None)
-            continue
+            imports.append(_as_loaded(module, qualname, declared))
+            if name == "GLOBAL":  # INST also calls the class: its stack effect is applied below
+                stack.append(None)
+                continue
         if name == "STACK_GLOBAL":  # protocols 4-5: module and name are popped from the stack
             module, qualname = _pop(stack, 2)
-            imports.append((str(module), str(qualname)))
+            imports.append(_as_loaded(str(module), str(qualname), declared))
             stack.append(None)
             continue
         if name == "MEMOIZE":

@@ -63,7 +63,8 @@ def test_nbgrader_settings_that_matter():
         assert pattern in course.ignore
     assert course.max_file_size >= 1_000_000 and course.max_dir_size >= course.max_file_size
     names = [p.__name__ for p in c.GenerateFeedback.preprocessors]
-    assert "ClearHiddenTests" in names and names.index("GetGrades") < names.index("ClearHiddenTests")
+    assert "ClearHiddenTests" in names
+    assert names.index("GetGrades") < names.index("ClearHiddenTests")
 
 
 def test_nbgrader_and_widgets_extensions_are_enabled():
