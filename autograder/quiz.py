@@ -16,6 +16,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from autograder.display import WidgetWithFallback
+
 __all__ = ["Feedback", "Question", "Quiz"]
 
 _CORRECT_COLOR = "#1a7f37"
@@ -74,7 +76,7 @@ class Feedback:
         p.text(self.message)
 
 
-class Quiz:
+class Quiz(WidgetWithFallback):
     """A list of questions shown as a widget, with `check` as the widget-free way to answer."""
 
     def __init__(self, questions: Sequence[Question], title: str = "Checkpoint quiz") -> None:
@@ -174,14 +176,6 @@ class Quiz:
     def _how_to_check(self) -> str:
         first = next(iter(self.questions[0].options))
         return f'quiz.check(1, "{first}")'
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        # JupyterLab renders the widget view; static HTML (nbconvert without saved widget
-        # state) and plain-text frontends fall back to the listings below.
-        bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
-        bundle["text/html"] = self._fallback_html()
-        bundle["text/plain"] = self._fallback_text()
-        return bundle
 
     def _fallback_html(self) -> str:
         items = []

@@ -21,6 +21,8 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
+from autograder.display import WidgetWithFallback
+
 __all__ = ["Step", "StepThrough", "describe"]
 
 START = "Start"
@@ -114,7 +116,7 @@ def _error_line(error: BaseException) -> str:
     return " ".join(f"{type(error).__name__}: {error}".split())
 
 
-class StepThrough:
+class StepThrough(WidgetWithFallback):
     """Run `steps` one at a time in a private namespace, tracking `watch` names and `probes`.
 
     `namespace` is shallow-copied at construction and at every reset: names are restored,
@@ -318,14 +320,6 @@ class StepThrough:
         self._heading.value, self._code.value = self._status_html()
         self._table_view.value = self._table_html()
         self._next_button.disabled = self.position >= len(self.steps)
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        # JupyterLab renders the widget view; static HTML (nbconvert without saved widget
-        # state) and plain-text frontends fall back to the table and the listed steps.
-        bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
-        bundle["text/html"] = self._fallback_html()
-        bundle["text/plain"] = self._fallback_text()
-        return bundle
 
     def _fallback_html(self) -> str:
         steps = "".join(
