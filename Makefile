@@ -12,7 +12,7 @@ PORT ?= 8888
 export PATH := $(BIN):$(PATH)
 export JUPYTER_PATH := $(abspath $(VENV))/share/jupyter
 
-.PHONY: install install-test lab test lessons check clean
+.PHONY: install install-test chromium lab test lessons check clean
 
 # Stamps make setup idempotent: pip runs again only when a requirements file changes.
 $(BIN)/python:
@@ -26,8 +26,24 @@ $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-test.txt
 	@touch $@
 
+# The browser tests (tests/test_browser.py) drive Debian's chromium through Playwright; a
+# browser is never downloaded (no `playwright install`). Installed here only when missing and
+# possible (root with apt-get), so a second run costs nothing. Where it cannot be installed,
+# those tests skip with the reason, except under CI=true, where they fail.
+CHROMIUM := /usr/bin/chromium
+
+chromium:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for the browser tests (apt-get)..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+			>/dev/null || echo "Could not install chromium: browser tests will skip (fail if CI=true)."; \
+	else \
+		echo "No chromium, and installing it needs root and apt-get: browser tests will skip."; \
+	fi
+
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test chromium
 
 lab: install
 	@echo "Starting JupyterLab on the course. Open the http://127.0.0.1:$(PORT)/lab?token=... URL printed below;"
