@@ -216,3 +216,136 @@ def test_summary_is_frozen_and_reads_a_file(tmp_path, pipeline):
     pickle.dump({"x": 1}, stream, protocol=2)
     pickle.dump(pipeline, stream, protocol=2)
     assert summarize(stream.getvalue()).imports == ()
+
+
+# ---------------------------------------------------------------- the streaming walk
+
+
+import joblib  # noqa: E402 - the walk's tests below need joblib's own files
+
+from autograder.pickles import Unanalysable, walk  # noqa: E402
+from autograder.streams import Budgeted, BudgetExceeded  # noqa: E402
+
+
+def walk_file(path, **options):
+    with open(path, "rb") as f:
+        source = Budgeted(f, 10**9, seekable=True)
+        result = walk(source, **options)
+        return result, source.at_end()
+
+
+ARRAYS = {
+    "float": np.arange(10.0), "fortran": np.asfortranarray(np.ones((3, 4))),
+    "big_endian": np.ones(3, dtype=">f4"), "unicode": np.array(["ab", "c"]),
+    "bytes": np.array([b"ab"]), "bool": np.array([True, False]), "empty": np.zeros((0, 3)),
+    "scalar": np.array(3.5), "datetime": np.array(["2020-01-01"], dtype="datetime64[ns]"),
+    "records": np.zeros(2, dtype=[("a", "<i8"), ("b", "<f4")]),
+}
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_joblib_raw_arrays_are_skipped_exactly(tmp_path, protocol):
+    path = tmp_path / "arrays.joblib"
+    joblib.dump(ARRAYS | {"objects": np.array(["x", None], dtype=object)}, path,
+                protocol=protocol)
+    result, at_end = walk_file(path, joblib_arrays=True)
+    assert at_end  # every byte consumed: the walk ended exactly where joblib.load ends
+    assert result.arrays == len(ARRAYS) + 1 and result.nested == 1
+    assert not result.findings
+
+
+def test_joblib_array_bytes_are_not_opcodes(tmp_path):
+    """Raw bytes full of STOP and GLOBAL opcodes are skipped, not parsed."""
+    path = tmp_path / "tricky.joblib"
+    joblib.dump([np.frombuffer(b".cos\nsystem\n" * 10, dtype=np.uint8), {"after": 1}], path)
+    result, at_end = walk_file(path, joblib_arrays=True)
+    assert at_end and result.imports.count(("os", "system")) == 0
+    with pytest.raises(ValueError):  # read as a plain pickle, the same bytes are garbage
+        walk_file(path, joblib_arrays=False)
+
+
+def test_nested_object_array_pickles_are_walked(tmp_path):
+    path = tmp_path / "objects.joblib"
+    joblib.dump(np.array([collections.OrderedDict(), 1], dtype=object), path)
+    result, _ = walk_file(path, joblib_arrays=True)
+    assert ("collections", "OrderedDict") in result.imports and result.nested == 1
+
+
+@pytest.mark.parametrize("data", [
+    # the wrapper class handed to another callable: the walk could lose track of it
+    b"\x80\x04]cjoblib.numpy_pickle\nNumpyArrayWrapper\n\x85a.",
+    b"\x80\x04]cjoblib.numpy_pickle\nNumpyArrayWrapper\na.",
+    b"\x80\x04cfunctools\npartial\ncjoblib.numpy_pickle\nNumpyArrayWrapper\n\x85R.",
+])
+def test_unexpected_uses_of_the_wrapper_are_findings(data):
+    result = walk(Budgeted(io.BytesIO(data), 10**6), joblib_arrays=True)
+    assert any("NumpyArrayWrapper" in finding for finding in result.findings)
+
+
+def wrapper_pickle(dtype_args: bytes, state: bytes) -> bytes:
+    """A protocol-2 joblib header: NumpyArrayWrapper with the given dtype call and state."""
+    return (b"\x80\x02cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81}(Vshape\nK\x02\x85"
+            b"Vorder\nVC\nVdtype\ncnumpy\ndtype\n" + dtype_args + b"R" + state + b"bub")
+
+
+@pytest.mark.parametrize("dtype_args, state", [
+    (b"(Vf8\n\x89\x88tR", b"(K\x03V<\nNNNK\x04J\xff\xff\xff\xffK\x00tb"[2:]),  # size 4 != 8
+    (b"(Vf8\n\x89\x88t", b"(K\x03V<\nNNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x01t"),  # flags
+    (b"(Vnot-a-dtype\n\x89\x88t", b"N"),
+])
+def test_inconsistent_dtypes_are_not_guessed(dtype_args, state):
+    data = wrapper_pickle(dtype_args, b"b" if state == b"N" else state + b"b")
+    with pytest.raises((Unanalysable, ValueError)):
+        walk(Budgeted(io.BytesIO(data + bytes(64) + b"."), 10**6), joblib_arrays=True)
+
+
+def test_computed_stack_global_names_are_findings():
+    # STACK_GLOBAL whose operands are a call's results, not strings.
+    data = b"\x80\x04cbuiltins\nstr\n)R\x94h\x00\x93."
+    result = walk(Budgeted(io.BytesIO(data), 10**6))
+    assert any("not plain strings" in finding for finding in result.findings)
+
+
+def test_large_byte_strings_are_skipped_within_the_budget():
+    data = pickle.dumps(b"x" * 3_000_000, protocol=5)
+    result = walk(Budgeted(io.BytesIO(data), 10**7, seekable=True))
+    assert result.opcodes["BINBYTES"] + result.opcodes["BINBYTES8"] == 1
+    with pytest.raises(BudgetExceeded):
+        walk(Budgeted(io.BytesIO(data), 1_000_000, seekable=True))
+
+
+@pytest.mark.parametrize("data", [
+    b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00K\x01\x95\x01\x00\x00\x00\x00\x00\x00\x00.",
+    b"\x80\x04\x95\x02\x00\x00\x00\x00\x00\x00\x00J\x01\x00\x00\x00.",
+])
+def test_frames_are_read_as_the_unpickler_reads_them(data):
+    with pytest.raises(pickle.UnpicklingError):
+        pickle._loads(data)  # joblib's pure-Python unpickler refuses these frames...
+    with pytest.raises(ValueError, match="frame"):
+        walk(Budgeted(io.BytesIO(data), 10**6))  # ...and so does the walk
+
+
+def test_persistent_ids_are_recorded_only_where_allowed():
+    data = b"\x80\x02(X\x07\x00\x00\x00storageq\x00K\x01tQ."
+    torch_like = walk(Budgeted(io.BytesIO(data), 10**6), allow_persistent_ids=True)
+    assert torch_like.persistent_ids == [("storage", 1)] and not torch_like.findings
+    plain = walk(Budgeted(io.BytesIO(data), 10**6))
+    assert any("persistent ids" in finding for finding in plain.findings)
+
+
+def test_joblib_reads_array_bytes_after_the_frame_and_so_does_the_walk(tmp_path):
+    """Inside a frame, BUILD on a wrapper makes joblib read the raw bytes that follow the
+    frame, while later opcodes still come from the frame: the walk must agree byte for byte."""
+    header = (b"]\x94(cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81}(\x8c\x05shape"
+              b"K\x02\x85\x8c\x05order\x8c\x01C\x8c\x05dtypecnumpy\ndtype\n\x8c\x02f8\x89\x88"
+              b"\x87R(K\x03\x8c\x01<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tbub")
+    in_frame = header + b"K\x07"  # opcodes after BUILD, still inside the frame
+    after = b"e."  # APPENDS, STOP: read from the file once the frame is used up
+    raw = np.array([1.5, -2.0]).tobytes()
+    data = (b"\x80\x04\x95" + len(in_frame).to_bytes(8, "little") + in_frame + raw + after)
+    path = tmp_path / "framed.joblib"
+    path.write_bytes(data)
+    loaded = joblib.load(path)
+    assert loaded[0].tolist() == [1.5, -2.0] and loaded[1] == 7
+    result, at_end = walk_file(path, joblib_arrays=True)
+    assert at_end and result.arrays == 1 and result.array_bytes == 16
