@@ -238,6 +238,11 @@ def external_data_problems(path: Path, model: OnnxModel) -> tuple[list[str], lis
             problems.append(f"external data file {location!r} of {where} is missing: keep it "
                             f"next to {path.name}")
             continue
+        if target.stat().st_nlink > 1:  # a hard link can point anywhere on the disk
+            findings.append(f"{where} reads external data from {location!r}, a file with "
+                            f"several hard links that may be data from outside the model's "
+                            f"folder (CVE-2026-34446)")
+            continue
         size = target.stat().st_size
         end = ref.offset + (ref.length or 0)
         if ref.offset < 0 or end > size:

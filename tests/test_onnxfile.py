@@ -87,3 +87,15 @@ def test_not_onnx(tmp_path):
     onnx.checker.check_model(str(path))  # the test model itself is valid ONNX
     (tmp_path / "cut.onnx").write_bytes(path.read_bytes()[:-5])
     assert not looks_like_onnx(tmp_path / "cut.onnx")
+
+
+def test_a_hard_link_to_outside_data_is_a_finding(tmp_path):
+    """A hard link looks like a file in the folder but can be any file on the disk."""
+    folder = tmp_path / "model"
+    folder.mkdir()
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(bytes(16))
+    (folder / "w.bin").hardlink_to(secret)
+    path, _ = model_with(folder, external={"location": "w.bin", "length": "16"})
+    findings, _ = external_data_problems(path, read_model(path))
+    assert findings and "hard links" in findings[0]
