@@ -100,3 +100,19 @@ def test_every_format_is_named():
 ])
 def test_looks_like_text(head, text):
     assert looks_like_text(head) is text
+
+
+def test_safetensors_whose_header_length_looks_like_zlib(tmp_path):
+    """A header of 376 bytes starts the file with 0x78, zlib's first byte: still safetensors."""
+    import json
+
+    from safetensors.torch import save_file
+
+    from autograder.formats import detect
+    from autograder.models import CreditMLP
+
+    model = CreditMLP(hidden=(8,))
+    path = tmp_path / "w.safetensors"
+    save_file(model.state_dict(), path, metadata={"hparams": json.dumps(model.hparams)})
+    assert path.read_bytes()[:1] == b"\x78"
+    assert detect(path).format == "safetensors"
