@@ -12,7 +12,7 @@ PORT ?= 8888
 export PATH := $(BIN):$(PATH)
 export JUPYTER_PATH := $(abspath $(VENV))/share/jupyter
 
-.PHONY: install install-test chromium lab test lessons check clean
+.PHONY: install install-test chromium lab test grade lessons check clean
 
 # Stamps make setup idempotent: pip runs again only when a requirements file changes.
 $(BIN)/python:
@@ -53,6 +53,12 @@ lab: install
 
 test: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Grade the bundled sample class(es): parallel, sandboxed, hidden tests kept out of feedback.
+# Writes graded/grades.csv, graded/NN-slug-cells.csv and -outcomes.csv, graded/feedback/.
+# Exits 1 if a sample's grade differs from the one its samples/NN-slug/class.toml expects.
+grade: install
+	$(BIN)/python -m autograder grade --sample --timeout 90 $(GRADE_ARGS)
 
 # Regenerate the student versions from the single source (never edit lessons/ by hand).
 lessons: install

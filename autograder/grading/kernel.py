@@ -1,0 +1,60 @@
+"""The Jupyter kernel used for grading: hide what student code must not see, then be ipykernel.
+
+The job's kernelspec starts `python -m autograder.grading.kernel JAIL.json -f CONNECTION_FILE`
+in the notebook's folder. Before any student code exists it enters a mount namespace where
+the gradebooks, source notebooks, submissions and other jobs are covered and everything but
+the notebook's folder is read-only (`sandbox.hide`), gives up every capability
+(`sandbox.drop_privileges`), writes what it achieved to the report file named in JAIL.json,
+and replaces itself with ipykernel, which inherits all of it and the runner's rlimits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from autograder.grading import sandbox
+
+
+def matplotlib_cache() -> dict[str, bytes]:
+    """The font cache, read now: a private empty cache would be rebuilt by every kernel."""
+    base = os.environ.get("MPLCONFIGDIR") or str(
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "matplotlib")
+    try:
+        return {p.name: p.read_bytes() for p in Path(base).glob("fontlist-*.json")}
+    except OSError:
+        return {}
+
+
+def main(argv: list[str]) -> None:
+    spec = json.loads(Path(argv[0]).read_text())
+    args = list(argv[1:])
+    connection = Path(args[args.index("-f") + 1]) if "-f" in args else None
+    connection_text = connection.read_text() if connection else None
+    fonts = matplotlib_cache()
+    report = os.open(spec["report"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+
+    status = sandbox.hide([Path(p) for p in spec["hide"]], keep=Path.cwd(),
+                          hide_in_keep=("*.ipynb",))
+    if status.startswith("hidden"):
+        # The real /tmp and home are out of reach now: private, writable stand-ins.
+        private = Path("/tmp/kernel")
+        (private / "matplotlib").mkdir(parents=True)
+        for name, data in fonts.items():
+            (private / "matplotlib" / name).write_bytes(data)
+        os.environ.update(MPLCONFIGDIR=str(private / "matplotlib"),
+                          IPYTHONDIR=str(private / "ipython"))
+        if connection_text is not None:
+            moved = private / connection.name
+            moved.write_text(connection_text)
+            args[args.index("-f") + 1] = str(moved)
+        status += ", " + sandbox.drop_privileges()
+    os.write(report, status.encode())
+    os.close(report)
+    os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *args])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

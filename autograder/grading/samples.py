@@ -1,0 +1,144 @@
+"""The bundled sample classes: submissions built from the lesson itself, with expected grades.
+
+Each lesson with a sample class has `samples/NN-slug/class.toml` (see the comment at its top).
+Every submission starts from the student notebook in lessons/, so the samples stay in step
+when the lesson changes: `solved = true` fills every exercise with the code between the
+solution markers in solutions/, then `cells.GRADE_ID` replaces single cells and `delete`
+removes some. Adding a lesson's sample class is adding one such file.
+
+    python -m autograder.grading.samples 01-pickle --out DIR [--zip]
+
+writes the class as a folder tree (DIR/STUDENT/01-pickle.ipynb) or as an LMS-style zip
+(STUDENT_1001_01-pickle.ipynb entries, what `nbgrader zip_collect` reads).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tomllib
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from autograder.lessons import ROOT
+
+SAMPLES = ROOT / "samples"
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+# LMS-style names in the zip: student, a submission number, the notebook name.
+ZIP_NAME = "{student}_{number}_{notebook}.ipynb"
+
+
+@dataclass(frozen=True)
+class Sample:
+    student: str
+    about: str
+    expected: float
+    solved: bool = False
+    hostile: bool = False
+    status: str = "graded"
+    reason: str = ""  # a regular expression the reason must match
+    cells: dict[str, str] = field(default_factory=dict)
+    delete: tuple[str, ...] = ()
+
+
+def sample_assignments(root: Path = ROOT) -> list[str]:
+    return sorted(p.parent.name for p in (root / "samples").glob("*/class.toml"))
+
+
+def load_class(assignment: str, root: Path = ROOT) -> list[Sample]:
+    path = root / "samples" / assignment / "class.toml"
+    if not path.is_file():
+        raise FileNotFoundError(f"no sample class for '{assignment}': {path} does not exist")
+    students = tomllib.loads(path.read_text())["students"]
+    return [Sample(student=name, about=spec.get("about", ""), expected=float(spec["expected"]),
+                   solved=spec.get("solved", False), hostile=spec.get("hostile", False),
+                   status=spec.get("status", "graded"), reason=spec.get("reason", ""),
+                   cells={k: v.strip("\n") for k, v in spec.get("cells", {}).items()},
+                   delete=tuple(spec.get("delete", ())))
+            for name, spec in students.items()]
+
+
+def solution_code(source: str) -> str:
+    """A solution cell as a student who solved it would hand it in: the markers removed."""
+    return "\n".join(line for line in source.splitlines()
+                     if line.strip() not in (BEGIN, END))
+
+
+def grade_id(cell) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def build_notebook(sample: Sample, assignment: str, root: Path = ROOT):
+    """The sample's notebook: the released notebook, solved and edited as the sample says."""
+    nb = nbformat.read(root / "lessons" / assignment / f"{assignment}.ipynb", as_version=4)
+    solutions = {}
+    if sample.solved:
+        source = nbformat.read(root / "solutions" / assignment / f"{assignment}.ipynb",
+                               as_version=4)
+        solutions = {grade_id(c): solution_code(c.source) for c in source.cells
+                     if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    known = {grade_id(c) for c in nb.cells}
+    for name in [*sample.cells, *sample.delete]:
+        if name not in known:
+            raise ValueError(f"sample '{sample.student}' names cell '{name}', which "
+                             f"{assignment} does not have")
+    for cell in nb.cells:
+        name = grade_id(cell)
+        if name in solutions:
+            cell.source = solutions[name]
+        if name in sample.cells:
+            cell.source = sample.cells[name]
+    nb.cells = [c for c in nb.cells if grade_id(c) not in sample.delete]
+    return nb
+
+
+def write_class(assignment: str, out: Path, *, as_zip: bool = False,
+                root: Path = ROOT) -> Path:
+    """Write every sample; returns the folder or the zip file."""
+    samples = load_class(assignment, root)
+    out = Path(out)
+    if as_zip:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            for number, sample in enumerate(samples, start=1001):
+                name = ZIP_NAME.format(student=sample.student, number=number,
+                                       notebook=assignment)
+                # a fixed date: the same class gives the same zip, byte for byte
+                info = zipfile.ZipInfo(name, date_time=(2025, 1, 1, 0, 0, 0))
+                archive.writestr(info, nbformat.writes(build_notebook(sample, assignment, root)))
+        return out
+    for sample in samples:
+        folder = out / sample.student
+        folder.mkdir(parents=True, exist_ok=True)
+        nbformat.write(build_notebook(sample, assignment, root), folder / f"{assignment}.ipynb")
+    return out
+
+
+def check(sample: Sample, status: str, score: float, reason: str) -> str:
+    """'' when the outcome is what the sample expects, else what differs."""
+    problems = []
+    if status != sample.status:
+        problems.append(f"status {status}, expected {sample.status}")
+    if abs(score - sample.expected) > 1e-6:
+        problems.append(f"score {score:g}, expected {sample.expected:g}")
+    if sample.reason and not re.search(sample.reason, reason):
+        problems.append(f"reason does not match /{sample.reason}/")
+    return "; ".join(problems)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write a lesson's sample class.")
+    parser.add_argument("assignment", choices=sample_assignments())
+    parser.add_argument("--out", type=Path, required=True, help="folder, or .zip with --zip")
+    parser.add_argument("--zip", action="store_true", help="write an LMS-style zip")
+    args = parser.parse_args(argv)
+    print(write_class(args.assignment, args.out, as_zip=args.zip))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""End to end: grade the bundled sample class of every lesson that has one, as `make grade` does.
+
+One parallel run (2 workers) of the whole class from its LMS-style zip, then a sequential rerun
+(1 worker) of a subset into the same gradebook: grades must be identical and nothing else may
+move. The looping submission costs one timeout, so it is kept short.
+"""
+
+import csv
+import hashlib
+import sqlite3
+import zipfile
+
+import pytest
+
+from autograder.grading import samples
+from autograder.grading.cli import grade
+from autograder.grading.limits import Limits
+from autograder.grading.redact import REDACTED, hidden_lines, normalize
+from autograder.lessons import ROOT
+
+pytestmark = pytest.mark.notebook
+TIMEOUT = 90  # seconds per submission: a lesson takes ~20 s, ~45 s on a busy machine
+SUBSET = ("partly-right", "raises")  # graded again, sequentially
+
+
+def tree_digest(*folders) -> str:
+    h = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "artifacts" not in path.parts:
+                h.update(str(path).encode() + path.read_bytes())
+    return h.hexdigest()
+
+
+def hidden_test_lines(assignment: str) -> set[str]:
+    import nbformat
+
+    nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    return set().union(*(hidden_lines(c.source) for c in nb.cells))
+
+
+@pytest.fixture(scope="module", params=samples.sample_assignments())
+def graded(request, tmp_path_factory):
+    assignment = request.param
+    tmp = tmp_path_factory.mktemp(f"grade-{assignment}")
+    course_before = tree_digest(ROOT / "solutions" / assignment, ROOT / "lessons" / assignment)
+    class_zip = samples.write_class(assignment, tmp / "class.zip", as_zip=True)
+    zip_before = class_zip.read_bytes()
+    out = tmp / "graded"
+    run = grade(assignment, class_zip, out=out, workers=2, limits=Limits(timeout=TIMEOUT),
+                progress=False)
+    grades_csv = (out / "grades.csv").read_text()
+
+    subset = samples.write_class(assignment, tmp / "subset")
+    for folder in subset.iterdir():
+        if folder.name not in SUBSET:
+            for path in folder.iterdir():
+                path.unlink()
+            folder.rmdir()
+    rerun = grade(assignment, subset, out=out, workers=1, limits=Limits(timeout=TIMEOUT),
+                  progress=False)
+    return {"assignment": assignment, "run": run, "rerun": rerun, "out": out,
+            "zip": class_zip, "zip_before": zip_before, "grades_csv": grades_csv,
+            "course_before": course_before, "samples": samples.load_class(assignment)}
+
+
+def test_every_sample_gets_its_expected_grade_status_and_reason(graded):
+    by_student = {o.student: o for o in graded["run"].outcomes}
+    assert sorted(by_student) == sorted(s.student for s in graded["samples"])
+    problems = {s.student: samples.check(s, by_student[s.student].status,
+                                         by_student[s.student].score,
+                                         by_student[s.student].reason)
+                for s in graded["samples"]}
+    assert {k: v for k, v in problems.items() if v} == {}
+
+
+def test_hostile_submissions_score_zero_with_a_reason(graded):
+    by_student = {o.student: o for o in graded["run"].outcomes}
+    hostile = [s.student for s in graded["samples"] if s.hostile]
+    assert {"loops-forever", "memory-hog", "snoop", "tamper"} <= set(hostile)
+    for student in hostile:
+        assert by_student[student].score == 0 and by_student[student].reason
+
+
+def test_every_submission_ran_in_the_sandbox_this_os_allows(graded):
+    for outcome in graded["run"].outcomes:
+        if outcome.status == "graded":
+            assert outcome.isolation.files.startswith(("hidden", "not hidden")), outcome
+        assert outcome.isolation.network  # reported, whatever it is
+
+
+def test_nothing_outside_the_working_copies_changed(graded):
+    assert graded["run"].tampered == [] and graded["rerun"].tampered == []
+    assert graded["zip"].read_bytes() == graded["zip_before"]
+    assert tree_digest(ROOT / "solutions" / graded["assignment"],
+                       ROOT / "lessons" / graded["assignment"]) == graded["course_before"]
+    # every imported submission is byte for byte what the zip held
+    out, assignment = graded["out"], graded["assignment"]
+    with zipfile.ZipFile(graded["zip"]) as archive:
+        for name in archive.namelist():
+            student = name.split("_")[0]
+            if student in SUBSET:
+                continue  # re-imported from the folder copy: same notebook, same grades
+            path = out / "submitted" / student / assignment / f"{assignment}.ipynb"
+            assert path.read_bytes() == archive.read(name), student
+
+
+def test_the_gradebook_is_sound_and_holds_exactly_the_outcomes(graded):
+    with sqlite3.connect(graded["out"] / "gradebook.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert db.execute("SELECT COUNT(*) FROM grade WHERE auto_score > 10").fetchone() == (0,)
+        cells = db.execute("SELECT max_score FROM grade_cells").fetchall()
+    assert sum(m for (m,) in cells) == 10  # the snoop's UPDATE never reached it
+    rows = {r["student_id"]: float(r["score"])
+            for r in csv.DictReader(graded["grades_csv"].splitlines())}
+    assert rows == pytest.approx({o.student: o.score for o in graded["run"].outcomes})
+
+
+def test_a_sequential_rerun_gives_identical_grades_and_changes_nothing_else(graded):
+    parallel = {o.student: o for o in graded["run"].outcomes}
+    for outcome in graded["rerun"].outcomes:
+        assert outcome.cells == parallel[outcome.student].cells
+        assert outcome.reason == parallel[outcome.student].reason
+    assert (graded["out"] / "grades.csv").read_text() == graded["grades_csv"]
+
+
+def test_feedback_exists_and_never_shows_hidden_tests(graded):
+    out, assignment = graded["out"], graded["assignment"]
+    lines = hidden_test_lines(assignment)
+    assert lines
+    redactions = 0
+    for outcome in graded["run"].outcomes:
+        html_path = out / "feedback" / outcome.student / assignment / f"{assignment}.html"
+        assert html_path.exists() == (outcome.status == "graded"), outcome.student
+        if html_path.exists():
+            text = normalize(html_path.read_text())
+            assert not [line for line in lines if line in text], outcome.student
+            redactions += text.count(REDACTED)
+    assert redactions > 0  # the snoop printed hidden tests; the feedback redacted them

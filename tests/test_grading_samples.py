@@ -1,0 +1,73 @@
+"""autograder.grading.samples: every sample class builds from its lesson, deterministically."""
+
+import re
+import zipfile
+
+import nbformat
+import pytest
+
+from autograder.grading import samples
+from autograder.grading.intake import DEFAULT_PATTERN
+from autograder.lessons import ROOT
+
+ASSIGNMENTS = samples.sample_assignments()
+KINDS = {"correct", "partly-right", "stubs", "raises", "loops-forever", "memory-hog", "snoop",
+         "tamper"}
+
+
+def test_lesson_01_has_a_sample_class_with_every_kind_of_submission():
+    assert "01-pickle" in ASSIGNMENTS
+    students = {s.student for s in samples.load_class("01-pickle")}
+    assert KINDS <= students
+    assert {"class-in-notebook", "text-mode", "wrong-path"} <= students  # classic mistakes
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_sample_builds_and_says_what_to_expect(assignment):
+    for sample in samples.load_class(assignment):
+        nb = samples.build_notebook(sample, assignment)
+        text = nbformat.writes(nb)
+        assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
+        assert sample.about and sample.status in ("graded", "timeout")
+        if sample.hostile:
+            assert sample.expected == 0, f"{sample.student}: a hostile submission scores 0"
+        for name in sample.delete:
+            assert name not in {samples.grade_id(c) for c in nb.cells}
+
+
+def test_solved_samples_hold_the_solution_code():
+    correct = next(s for s in samples.load_class("01-pickle") if s.student == "correct")
+    nb = samples.build_notebook(correct, "01-pickle")
+    sources = {samples.grade_id(c): c.source for c in nb.cells}
+    assert "NotImplementedError" not in sources["save_model"]
+    assert 'open(path, "wb")' in sources["save_model"]
+
+
+def test_an_unknown_cell_is_a_clear_error(tmp_path):
+    (tmp_path / "samples" / "01-pickle").mkdir(parents=True)
+    (tmp_path / "samples" / "01-pickle" / "class.toml").write_text(
+        '[students.x]\nexpected = 0\ncells.no_such_cell = "pass"\n')
+    for tree in ("lessons", "solutions"):
+        (tmp_path / tree).symlink_to(ROOT / tree)
+    sample = samples.load_class("01-pickle", tmp_path)[0]
+    with pytest.raises(ValueError, match="names cell 'no_such_cell'"):
+        samples.build_notebook(sample, "01-pickle", tmp_path)
+
+
+def test_the_zip_is_deterministic_and_named_as_lms_downloads_are(tmp_path):
+    first = samples.write_class("01-pickle", tmp_path / "a.zip", as_zip=True)
+    second = samples.write_class("01-pickle", tmp_path / "b.zip", as_zip=True)
+    assert first.read_bytes() == second.read_bytes()
+    names = zipfile.ZipFile(first).namelist()
+    for name, sample in zip(names, samples.load_class("01-pickle"), strict=True):
+        m = re.match(DEFAULT_PATTERN, f"/extracted/{name}")
+        assert m and m["student_id"] == sample.student and m["file_id"] == "01-pickle.ipynb"
+
+
+def test_check_compares_status_score_and_reason():
+    expected, reason = 2 * 4 / 7 + 3, "1 of 4 tests passed"
+    sample = samples.Sample("s", "about", 4.142857142857143, reason=reason)
+    assert samples.check(sample, "graded", expected, reason + "; x") == ""
+    assert "score 3" in samples.check(sample, "graded", 3.0, reason)
+    assert "status timeout" in samples.check(sample, "timeout", expected, reason)
+    assert "reason" in samples.check(sample, "graded", expected, "other")

@@ -1,0 +1,146 @@
+"""autograder.grading.workers: one real nbgrader job per test, on the tiny course.
+
+Each job starts the runner and a Jupyter kernel (a few seconds): correct work, a loop that
+shrugs off interrupts, a cell over its time limit, a runaway allocation, broken files, and a
+leftover daemon, each with its reason.
+"""
+
+import pickle
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+from grading_course import ASSIGNMENT, HIDDEN, make_course, submission
+
+from autograder.grading.course import define_assignment, grading_config
+from autograder.grading.limits import Limits
+from autograder.grading.redact import normalize
+from autograder.grading.workers import GradeJob, grade_submission, run_jobs
+
+LOOP = """import time
+while True:  # ignores the interrupt at the cell time limit
+    try:
+        time.sleep(0.05)
+    except KeyboardInterrupt:
+        pass"""
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    root = make_course(tmp_path_factory.mktemp("course"))
+    out = root / "graded"
+    scratch = out / ".work"
+    define_assignment(grading_config(scratch, root=root, db=scratch / "template.db"),
+                      ASSIGNMENT, scratch / "release")
+    return root
+
+
+def job(course: Path, student: str, nb=None, *, raw: str | None = None, isolate=True,
+        **limits) -> GradeJob:
+    out = course / "graded"
+    folder = out / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True, exist_ok=True)
+    if raw is not None:
+        (folder / f"{ASSIGNMENT}.ipynb").write_text(raw)
+    elif nb is not None:
+        nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
+    return GradeJob(ASSIGNMENT, student, str(folder), str(out / ".work" / student),
+                    str(out / ".work" / "template.db"), str(course / "lessons" / ASSIGNMENT),
+                    str(out), str(course), course_id="model-serialization",
+                    limits=Limits(**{"timeout": 60, **limits}), isolate=isolate,
+                    hide=(str(course / "solutions"),))
+
+
+def test_a_correct_submission_gets_full_marks_and_feedback_without_hidden_tests(course):
+    result = grade_submission(job(course, "ada", submission(course, "answer = 42")))
+    assert (result.status, result.score, result.max_score) == ("graded", 2.0, 2.0)
+    assert result.reason == "all 1 tests passed"
+    assert result.comments == ((ASSIGNMENT, "answer", None),)
+    if result.isolation.full:
+        assert "capabilities dropped" in result.isolation.files
+    html = Path(result.work, "course", "feedback", "ada", ASSIGNMENT, f"{ASSIGNMENT}.html")
+    assert "answer should be 42" in html.read_text()
+    assert normalize(HIDDEN) not in normalize(html.read_text())
+    assert pickle.loads(pickle.dumps(result)) == result  # travels between processes
+
+
+def test_a_wrong_answer_fails_with_the_test_message(course):
+    result = grade_submission(job(course, "bob", submission(course, "answer = 41")))
+    assert (result.status, result.score) == ("graded", 0.0)
+    assert result.reason == "0 of 1 tests passed; test_answer: AssertionError: answer should be 42"
+
+
+def running(marker: str) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        if marker in " ".join(proc.info["cmdline"] or []):
+            found.append(proc)
+    return found
+
+
+@pytest.mark.parametrize("isolate", [True, False], ids=["sandbox", "no-sandbox"])
+def test_an_endless_loop_is_killed_with_everything_it_started(course, isolate):
+    daemon = ("import subprocess, os\n"
+              "subprocess.Popen(['sleep', '987'], start_new_session=True)\n"
+              "if os.fork() == 0:\n    os.setsid()\n    os.execvp('sleep', ['sleep', '988'])\n")
+    start = time.perf_counter()
+    result = grade_submission(job(course, f"loop-{isolate}",
+                                  submission(course, daemon + LOOP), isolate=isolate,
+                                  timeout=8))
+    assert time.perf_counter() - start < 30
+    assert (result.status, result.score) == ("timeout", 0.0)
+    assert result.reason == "killed at the 8 s time limit while running cell 1 (answer)"
+    assert result.cells[0].message == "not graded: timeout"
+    time.sleep(0.5)
+    assert running("sleep 987") == [] and running("sleep 988") == []
+
+
+def test_a_cell_over_its_time_limit_is_interrupted_and_grading_goes_on(course):
+    result = grade_submission(job(course, "slow", submission(course, "time.sleep(60)"),
+                                  cell_timeout=3))
+    assert result.status == "graded" and result.score == 0.0
+    assert "answer was stopped at the 3 s cell time limit" in result.reason
+
+
+def test_a_runaway_allocation_meets_the_memory_limit(course):
+    hog = "hoard = []\nwhile True:\n    hoard.append(bytearray(b'x' * 2**27))"
+    result = grade_submission(job(course, "hog", submission(course, hog), memory=2**30))
+    assert result.status == "graded" and result.score == 0.0
+    assert result.reason.startswith("answer ran out of memory (limit 1 GiB per process)")
+
+
+def test_broken_or_missing_notebooks_get_zero_and_a_reason(course):
+    broken = grade_submission(job(course, "broken", raw="this is not json"))
+    assert (broken.status, broken.score) == ("error", 0.0)
+    assert "tiny.ipynb is not a readable notebook" in broken.reason
+    assert "nbgrader could not grade it" in broken.reason
+
+    folder = Path(course, "graded", "submitted", "renamed", ASSIGNMENT)
+    folder.mkdir(parents=True)
+    nbformat.write(submission(course, "answer = 42"), folder / "Copy of tiny.ipynb")
+    renamed = grade_submission(job(course, "renamed"))
+    assert (renamed.status, renamed.score) == ("error", 0.0)
+    assert renamed.reason.startswith("no tiny.ipynb in the submission")
+
+
+def test_a_deleted_test_cell_is_put_back(course):
+    nb = submission(course, "answer = 41", delete=("test_answer",))
+    result = grade_submission(job(course, "deleter", nb))
+    assert result.score == 0.0
+    assert "deleted locked cell test_answer (nbgrader put it back)" in result.reason
+    assert "AssertionError: answer should be 42" in result.reason
+
+
+def test_run_jobs_reports_every_outcome_and_survives_a_failing_job(course):
+    good = job(course, "cat", submission(course, "answer = 42"))
+    bad = GradeJob(ASSIGNMENT, "ghost", "/nonexistent", str(course / "graded/.work/ghost"),
+                   "/nonexistent.db", "/nonexistent", str(course / "graded"), str(course))
+    seen = []
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = {o.student: o for o in run_jobs([good, bad], pool, seen.append)}
+    assert len(seen) == 2
+    assert outcomes["cat"].score == 2.0
+    assert outcomes["ghost"].status == "error" and "grading failed" in outcomes["ghost"].reason
