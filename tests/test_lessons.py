@@ -11,7 +11,7 @@ import pytest
 from autograder.lessons import ROOT, assignment_ids, drift, validate
 
 ASSIGNMENTS = assignment_ids()
-BUDGET_SECONDS = 60  # per solution notebook, on 2 cores
+BUDGET_SECONDS = {"07-capstone": 90}  # per solution notebook on 2 cores; 60 s unless listed
 
 
 def notebook(tree: str, assignment: str) -> dict:
@@ -45,7 +45,9 @@ def test_notebooks_are_stored_without_outputs(tree, assignment):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_solution_follows_the_lesson_conventions(assignment):
     cells = nbgrader_cells(notebook("solutions", assignment))
-    graded = [(cell, meta) for cell, meta in cells if meta.get("grade")]
+    graded = [(cell, meta) for cell, meta in cells if meta.get("grade") and not meta.get("solution")]
+    manual = [meta for _, meta in cells if meta.get("grade") and meta.get("solution")]
+    assert all(meta["points"] > 0 for meta in manual), "manually graded answers carry points"
     exercises = [meta for _, meta in graded if meta["grade_id"] != "test_checkpoint"]
     assert len(exercises) >= 3, "every lesson has at least 3 graded exercises"
     assert all(meta["points"] > 0 for _, meta in graded)
@@ -68,7 +70,8 @@ def test_student_version_holds_no_solutions_or_hidden_tests(assignment):
 def test_solution_passes_every_test_cleanly_within_budget(assignment):
     result = validate(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
     assert result.ok, "\n".join(result.problems)
-    assert result.seconds < BUDGET_SECONDS, f"took {result.seconds:.0f} s"
+    budget = BUDGET_SECONDS.get(assignment, 60)
+    assert result.seconds < budget, f"took {result.seconds:.0f} s (budget {budget} s)"
 
 
 @pytest.mark.notebook
