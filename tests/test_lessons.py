@@ -45,7 +45,8 @@ def test_notebooks_are_stored_without_outputs(tree, assignment):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_solution_follows_the_lesson_conventions(assignment):
     cells = nbgrader_cells(notebook("solutions", assignment))
-    graded = [(cell, meta) for cell, meta in cells if meta.get("grade") and not meta.get("solution")]
+    graded = [(cell, meta) for cell, meta in cells
+              if meta.get("grade") and not meta.get("solution")]  # autograded test cells
     manual = [meta for _, meta in cells if meta.get("grade") and meta.get("solution")]
     assert all(meta["points"] > 0 for meta in manual), "manually graded answers carry points"
     exercises = [meta for _, meta in graded if meta["grade_id"] != "test_checkpoint"]
