@@ -24,6 +24,7 @@ import fcntl
 import os
 import socket
 import struct
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,6 +129,16 @@ def become_init() -> None:
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 
+def environment_under(scratch: list[str]) -> list[Path]:
+    """The Python environment and the course package, where they sit under a scratch folder."""
+    import autograder
+
+    wanted = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix)}
+    wanted.add(Path(autograder.__file__).resolve().parents[1])
+    under = sorted(p for p in wanted if any(p.is_relative_to(s) for s in scratch))
+    return [p for p in under if not any(p != q and p.is_relative_to(q) for q in under)]
+
+
 def hide(paths: list[Path], keep: Path | None = None, hide_in_keep: tuple[str, ...] = ()) -> str:
     """Cover `paths` in a new mount namespace, then make `keep` visible again where it was.
 
@@ -150,8 +161,17 @@ def hide(paths: list[Path], keep: Path | None = None, hide_in_keep: tuple[str, .
             covered += 1
         # Private scratch space first: a kept folder under /tmp is bound back on top of it.
         scratch = [p for p in ("/tmp", "/dev/shm") if Path(p).is_dir()]
+        # A course or environment that itself lives under /tmp (a fresh CI clone) must stay
+        # visible: hold it now, with the covers above mounted inside it, and bind it back
+        # recursively, so the covers come along.
+        held = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY))
+                for path in environment_under(scratch)]
         for point in scratch:
             _mount("tmpfs", point, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+        for path, fd in held:
+            path.mkdir(parents=True, exist_ok=True)
+            _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+            os.close(fd)
         if keep_fd is not None:
             # Bound even where still visible: a mount of its own stays writable below.
             keep.mkdir(parents=True, exist_ok=True)
