@@ -56,10 +56,8 @@ from autograder.safety import SANDBOX, UNREADABLE, UNSAFE, Report, analyze
 from autograder.sandbox import Limits
 from autograder.streams import DEFAULT_MAX_BYTES
 from autograder.tables import plain_array, save_inputs
-from autograder.verify import count_differences as compare
 
-__all__ = ["CheckResult", "check_artifact", "compare", "explain_load_error", "human_size",
-           "looks_like_text"]
+__all__ = ["CheckResult", "check_artifact", "explain_load_error", "human_size"]
 
 # How loading a file that ends too early fails: the C unpickler says "truncated"; compressed
 # streams "ended before"; joblib's pure-Python unpickler runs out of data in the other ways.

@@ -35,10 +35,8 @@ from sklearn.svm import SVC
 from autograder.check import (
     CheckResult,
     check_artifact,
-    compare,
     explain_load_error,
     human_size,
-    looks_like_text,
 )
 from autograder.credit import split
 
@@ -489,22 +487,6 @@ def test_the_format_comes_from_the_content(folder, tmp_path):
         assert analyze(renamed).format == "joblib"
 
 
-@pytest.mark.parametrize("head, text", [
-    (b"Pipeline(steps=[('standardscaler', StandardScaler()),\n", True),
-    (b"LogisticRegression()", True),
-    (b"SVC()", True),
-    (b"IsolationForest(random_state=0)", True),
-    (b"\x80\x05\x95\x00\x01", False),
-    (b"ccopy_reg\n_reconstructor\np0\n(csklearn.pipeline\nPipeline\n", False),
-    (b"(dp0\nVa\np1\nI1\ns.", False),
-    (b"I42\n.", False),
-    (b"S'abc'\np0\n.", False),
-    (b"N.", False),
-])
-def test_looks_like_text(head, text):
-    assert looks_like_text(head) is text
-
-
 @pytest.mark.parametrize("error_type, error", [
     ("UnpicklingError", "pickle data was truncated"),
     ("EOFError", "Ran out of input"),
@@ -524,17 +506,6 @@ def test_truncation_errors_are_explained(error_type, error):
 def test_unknown_load_errors_are_reported_as_they_are():
     message = explain_load_error("m.pkl", "KeyError", "'x'", b"\x80\x05\x95", 10)
     assert message == "'m.pkl' could not be loaded in a fresh process: KeyError: 'x'"
-
-
-def test_compare():
-    assert compare(np.array([1, 2, 3]), np.array([1, 5, 3])) == (1, 3.0)
-    n, diff = compare(np.array([[0.5, np.nan]]), np.array([[0.5, np.nan]]))
-    assert (n, diff) == (0, 0.0)
-    n, diff = compare(np.array([np.nan, 1.0]), np.array([0.0, 1.0]))
-    assert n == 1 and np.isnan(diff)
-    n, diff = compare(np.array(["a", "b"]), np.array(["a", "c"]))
-    assert n == 1 and np.isnan(diff)
-    assert compare(np.empty((0, 2)), np.empty((0, 2))) == (0, 0.0)
 
 
 def test_human_size():

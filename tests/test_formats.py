@@ -93,10 +93,15 @@ def test_every_format_is_named():
 
 @pytest.mark.parametrize("head, text", [
     (b"Pipeline(steps=[('standardscaler', StandardScaler()),\n", True),
+    (b"LogisticRegression()", True),
     (b"SVC()", True),
+    (b"IsolationForest(random_state=0)", True),
     (b"\x80\x05\x95\x00\x01", False),
     (b"ccopy_reg\n_reconstructor\np0\n(csklearn.pipeline\nPipeline\n", False),
     (b"(dp0\nVa\np1\nI1\ns.", False),
+    (b"I42\n.", False),
+    (b"S'abc'\np0\n.", False),
+    (b"N.", False),
 ])
 def test_looks_like_text(head, text):
     assert looks_like_text(head) is text

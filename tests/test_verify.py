@@ -74,6 +74,9 @@ def test_shapes_strings_nan_and_scalars():
 
 def test_count_differences():
     assert count_differences(np.array([1, 2, 3]), np.array([1, 5, 3])) == (1, 3.0)
+    assert count_differences(np.array([[0.5, np.nan]]), np.array([[0.5, np.nan]])) == (0, 0.0)
     n, diff = count_differences(np.array([np.nan, 1.0]), np.array([0.0, 1.0]))
+    assert n == 1 and np.isnan(diff)
+    n, diff = count_differences(np.array(["a", "b"]), np.array(["a", "c"]))
     assert n == 1 and np.isnan(diff)
     assert count_differences(np.empty((0, 2)), np.empty((0, 2))) == (0, 0.0)

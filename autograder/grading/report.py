@@ -35,26 +35,27 @@ def export_grades(config: Config, path: Path) -> Path:
     return Path(path)
 
 
-def write_cells(outcomes: Iterable[GradeOutcome], path: Path) -> Path:
+def _write_csv(path: Path, columns, rows) -> Path:
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(CELL_COLUMNS)
-        for o in sorted(outcomes, key=lambda o: o.student):
-            for c in o.cells:
-                writer.writerow([o.assignment, o.student, c.notebook, c.grade_id,
-                                 _number(c.score), _number(c.max_score), c.status, c.message])
+        writer.writerow(columns)
+        writer.writerows(rows)
     return Path(path)
+
+
+def write_cells(outcomes: Iterable[GradeOutcome], path: Path) -> Path:
+    rows = ([o.assignment, o.student, c.notebook, c.grade_id, _number(c.score),
+             _number(c.max_score), c.status, c.message]
+            for o in sorted(outcomes, key=lambda o: o.student) for c in o.cells)
+    return _write_csv(path, CELL_COLUMNS, rows)
 
 
 def write_outcomes(outcomes: Iterable[GradeOutcome], path: Path) -> Path:
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(OUTCOME_COLUMNS)
-        for o in sorted(outcomes, key=lambda o: o.student):
-            writer.writerow([o.assignment, o.student, o.status, _number(o.score),
-                             _number(o.max_score), o.reason, f"{o.seconds:.1f}",
-                             o.isolation.network, o.isolation.processes, o.isolation.files])
-    return Path(path)
+    rows = ([o.assignment, o.student, o.status, _number(o.score), _number(o.max_score),
+             o.reason, f"{o.seconds:.1f}", o.isolation.network, o.isolation.processes,
+             o.isolation.files]
+            for o in sorted(outcomes, key=lambda o: o.student))
+    return _write_csv(path, OUTCOME_COLUMNS, rows)
 
 
 def _number(x: float) -> str:
