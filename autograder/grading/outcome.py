@@ -52,7 +52,8 @@ class GradeOutcome:
     notes: tuple[str, ...] = ()
     isolation: Isolation = field(default_factory=Isolation)
     timestamp: str | None = None
-    seconds: float = 0.0
+    seconds: float = 0.0  # the whole job, as the worker saw it
+    execute_seconds: float = 0.0  # of which running the notebooks themselves (kernels included)
     work: str = ""
 
 

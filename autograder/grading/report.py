@@ -19,7 +19,7 @@ from autograder.grading.outcome import GradeOutcome
 CELL_COLUMNS = ["assignment", "student", "notebook", "grade_id", "score", "max_score",
                 "status", "message"]
 OUTCOME_COLUMNS = ["assignment", "student", "status", "score", "max_score", "reason",
-                   "seconds", "network", "processes", "files"]
+                   "seconds", "execute_seconds", "network", "processes", "files"]
 
 
 def export_grades(config: Config, path: Path) -> Path:
@@ -52,8 +52,8 @@ def write_cells(outcomes: Iterable[GradeOutcome], path: Path) -> Path:
 
 def write_outcomes(outcomes: Iterable[GradeOutcome], path: Path) -> Path:
     rows = ([o.assignment, o.student, o.status, _number(o.score), _number(o.max_score),
-             o.reason, f"{o.seconds:.1f}", o.isolation.network, o.isolation.processes,
-             o.isolation.files]
+             o.reason, f"{o.seconds:.1f}", f"{o.execute_seconds:.1f}", o.isolation.network,
+             o.isolation.processes, o.isolation.files]
             for o in sorted(outcomes, key=lambda o: o.student))
     return _write_csv(path, OUTCOME_COLUMNS, rows)
 

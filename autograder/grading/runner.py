@@ -1,7 +1,8 @@
 """One submission's grading process: sandbox, limits, then nbgrader autograde and feedback.
 
-Started by `workers.grade_submission` as `python -m autograder.grading.runner SPEC.json` in a
-new session. In order:
+Started by `workers.grade_submission` in a new session: forked from the worker (`forked`), which
+has nbgrader imported already, or where forking is unsafe (a threaded worker) as
+`python -m autograder.grading.runner SPEC.json`. In order:
 
 1. while still single-threaded, enter new network and PID namespaces (`sandbox.enter_job`) and
    fork into the PID namespace's init, or, where the OS refuses, become a child subreaper so
@@ -31,6 +32,7 @@ from autograder.grading import limits as limits_module
 from autograder.grading import sandbox
 
 KERNEL_NAME = "autograder-sandbox"
+EXECUTE_TIMES = "execute.jsonl"  # what the notebooks' own runs took (timed.TimedExecute)
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 
 
@@ -82,6 +84,7 @@ def run(spec: dict) -> dict:
     from nbgrader.utils import capture_log
 
     from autograder.grading.course import grading_config
+    from autograder.grading.timed import use_timed_execute
 
     work = Path(spec["work"])
     course = work / "course"
@@ -89,6 +92,7 @@ def run(spec: dict) -> dict:
     config = grading_config(course, root=Path(spec["course_root"]))
     config.Execute.timeout = limits.effective_cell_timeout(config.Execute.get("timeout", 30))
     config.Execute.on_cell_start = progress_hook(work / "progress.json")
+    use_timed_execute(config, str(work / EXECUTE_TIMES))
     if spec["isolate"]:
         kernel_hide = work / "kernel-hide.json"
         write_json(kernel_hide, {"hide": spec["hide"], "report": str(work / "files.txt")})
@@ -110,6 +114,32 @@ def run(spec: dict) -> dict:
         feedback.force = True
         result["feedback"] = capture_log(feedback)
     return result
+
+
+def warm_up() -> None:
+    """Import what grading needs (about 1.6 s, most of it jsonschema's IRI grammar), so every
+    runner forked from this process starts with it already loaded."""
+    import nbgrader.converters  # noqa: F401
+
+    import autograder.grading.course  # noqa: F401
+    import autograder.grading.timed  # noqa: F401
+
+
+def forked(spec_path: str, log_path: str, env: dict[str, str]) -> None:
+    """The runner in a process forked from a warm worker: what `python -m ... SPEC` would be."""
+    os.environ.clear()
+    os.environ.update(env)
+    os.setsid()  # its own session, so the worker can kill the whole group
+    os.chdir(Path(spec_path).parent)
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    os.close(null)
+    sys.dont_write_bytecode = True
+    sys.exit(main([spec_path]))
 
 
 def main(argv: list[str]) -> int:

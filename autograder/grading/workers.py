@@ -17,11 +17,13 @@ too large for one machine (with `out` on a filesystem every node shares).
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, as_completed
@@ -31,7 +33,9 @@ from pathlib import Path
 from autograder.grading import outcome as oc
 from autograder.grading.limits import Limits
 from autograder.grading.outcome import GradeOutcome
+from autograder.grading.runner import EXECUTE_TIMES
 from autograder.grading.sandbox import Isolation
+from autograder.grading.timed import read_timings
 
 COURSE_ID_DEFAULT = "default_course"
 
@@ -76,7 +80,7 @@ def runner_environment() -> dict[str, str]:
     return env
 
 
-def kill_tree(proc: subprocess.Popen) -> None:
+def kill_tree(pid: int, reap: Callable[[], object]) -> None:
     """SIGKILL the runner's session and every descendant (the kernel has a session of its own).
 
     Inside a PID namespace killing the runner's init ends everything; outside one, the runner
@@ -85,11 +89,11 @@ def kill_tree(proc: subprocess.Popen) -> None:
     import psutil
 
     try:
-        descendants = psutil.Process(proc.pid).children(recursive=True)
+        descendants = psutil.Process(pid).children(recursive=True)
     except psutil.Error:
         descendants = []
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
     for child in descendants:
@@ -97,25 +101,55 @@ def kill_tree(proc: subprocess.Popen) -> None:
             child.kill()
         except psutil.Error:
             pass
-    proc.wait()
+    reap()
+
+
+def start_runner(spec: Path, log: Path) -> tuple[int, Callable[[float | None], int | None]]:
+    """Start the runner in a new session; returns its pid and wait(timeout) -> exit code or None.
+
+    Forked from this process where that is safe (one thread, as in a ProcessPoolExecutor
+    worker): nbgrader is then imported once per worker instead of once per submission, which
+    is most of a submission's overhead. A threaded worker (Dask's) starts a fresh interpreter.
+    """
+    env = runner_environment()
+    if threading.active_count() == 1:
+        from autograder.grading import runner
+
+        runner.warm_up()
+        proc = multiprocessing.get_context("fork").Process(
+            target=runner.forked, args=(str(spec), str(log), env), name="grading-runner")
+        proc.start()
+
+        def wait_forked(timeout: float | None) -> int | None:
+            proc.join(timeout)
+            return proc.exitcode
+
+        return proc.pid, wait_forked
+    with open(log, "wb") as out:
+        popen = subprocess.Popen([sys.executable, "-m", "autograder.grading.runner", str(spec)],
+                                 cwd=spec.parent, stdin=subprocess.DEVNULL, stdout=out,
+                                 stderr=subprocess.STDOUT, env=env, start_new_session=True)
+
+    def wait_spawned(timeout: float | None) -> int | None:
+        try:
+            return popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    return popen.pid, wait_spawned
 
 
 def run_runner(job: GradeJob, work: Path) -> tuple[str, str]:
     """Start the runner and wait for it. Returns (status, detail) for anything but success."""
     spec = {**asdict(job), "work": str(work), "hide": [job.out, *job.hide]}
     (work / "spec.json").write_text(json.dumps(spec, indent=1))
-    with open(work / "runner.log", "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "autograder.grading.runner", str(work / "spec.json")],
-            cwd=work, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            env=runner_environment(), start_new_session=True)
-        try:
-            code = proc.wait(timeout=job.limits.timeout)
-        except subprocess.TimeoutExpired:
-            kill_tree(proc)
-            return "timeout", (f"killed at the {job.limits.timeout:g} s time limit "
-                               f"{oc.where_it_stopped(work / 'progress.json')}")
-        kill_tree(proc)  # whatever it left behind (a no-op inside a PID namespace)
+    pid, wait = start_runner(work / "spec.json", work / "runner.log")
+    code = wait(job.limits.timeout)
+    # whatever it left behind (a no-op inside a PID namespace), or all of it at the time limit
+    kill_tree(pid, lambda: wait(None))
+    if code is None:
+        return "timeout", (f"killed at the {job.limits.timeout:g} s time limit "
+                           f"{oc.where_it_stopped(work / 'progress.json')}")
     if code < 0 or code >= 128:
         number = -code if code < 0 else code - 128
         return "killed", f"the grading process was killed ({signal.Signals(number).name})"
@@ -210,7 +244,7 @@ def _grade(job: GradeJob, start: float) -> GradeOutcome:
         job.assignment, job.student, status, sum(c.score for c in cells),
         sum(c.max_score for c in cells), oc.summarize(status, cells, notes, detail), cells,
         comments if status == "graded" else (), tuple(notes), isolation, stamp,
-        time.perf_counter() - start, job.work)
+        time.perf_counter() - start, read_timings(work / EXECUTE_TIMES), job.work)
 
 
 def read_isolation(work: Path, isolate: bool) -> Isolation:
