@@ -85,3 +85,16 @@ def test_reports(config, tmp_path):
     lines = table.splitlines()
     assert lines[0].split() == ["student", "score", "status", "check", "time", "reason"]
     assert "ada" in lines[2] and " ok " in lines[2] and "DIFFERS" in lines[3]
+
+
+def test_an_answer_waiting_for_a_manual_grade_keeps_no_automatic_score(config):
+    from nbgrader.api import Gradebook
+
+    waiting = GradeOutcome(ASSIGNMENT, "hal", "graded", 0.0, 2.0, "reason hal",
+                           (CellResult(ASSIGNMENT, "test_answer", 0.0, 2.0,
+                                       needs_manual_grade=True),))
+    merge(waiting, config)
+    course = config.CourseDirectory
+    with Gradebook(course.db_url, course.course_id) as gb:
+        grade = gb.find_grade("test_answer", ASSIGNMENT, ASSIGNMENT, "hal")
+        assert grade.auto_score is None and grade.needs_manual_grade  # formgrader flags it

@@ -59,3 +59,10 @@ def test_summarize():
     assert summarize("graded", cells[:1], ["edited t9"], "") == "edited t9; all 1 tests passed"
     assert summarize("timeout", cells, [], "killed at 5 s") == "killed at 5 s"
     assert len(summarize("error", (), [], "x" * 1000)) == 400
+
+
+def test_summarize_counts_an_answer_graded_by_hand_apart_from_the_tests():
+    essay = CellResult("nb", "essay", 0, 3, needs_manual_grade=True)
+    assert essay.status == "needs manual grade"
+    assert summarize("graded", (CellResult("nb", "t1", 2, 2), essay), [], "") == \
+        "all 1 tests passed; essay waits for a manual grade (3 points)"

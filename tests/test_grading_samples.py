@@ -15,11 +15,36 @@ KINDS = {"correct", "partly-right", "stubs", "raises", "loops-forever", "memory-
          "tamper"}
 
 
-def test_lesson_01_has_a_sample_class_with_every_kind_of_submission():
-    assert "01-pickle" in ASSIGNMENTS
-    students = {s.student for s in samples.load_class("01-pickle")}
-    assert KINDS <= students
-    assert {"class-in-notebook", "text-mode", "wrong-path"} <= students  # classic mistakes
+CLASSIC = {"01-pickle": {"class-in-notebook", "text-mode", "wrong-path"},
+           "04-onnx": {"float32-exact", "text-mode", "wrong-path"}}
+
+
+@pytest.mark.parametrize("assignment", sorted(CLASSIC))
+def test_two_lessons_have_every_kind_of_submission_and_their_classic_mistakes(assignment):
+    students = {s.student for s in samples.load_class(assignment)}
+    assert KINDS | CLASSIC[assignment] <= students
+
+
+def test_the_capstone_is_in_the_sample_class_with_a_mistake_of_its_own():
+    students = {s.student for s in samples.load_class("07-capstone")}
+    assert {"correct", "float32-exact", "stubs"} <= students
+
+
+def test_a_shared_hostile_submission_is_the_same_code_in_every_lesson():
+    snoops = {a: next(s for s in samples.load_class(a) if s.student == "snoop")
+              for a in CLASSIC}
+    first, second = snoops.values()
+    assert first.cells == second.cells and first.hostile and second.hostile
+    assert "sqlite3" in first.cells["checkpoint_answers"]
+
+
+def test_like_must_name_a_shared_submission(tmp_path):
+    (tmp_path / "samples" / "01-pickle").mkdir(parents=True)
+    (tmp_path / "samples" / "hostile.toml").write_text('[snoop]\nexpected = 0\n')
+    (tmp_path / "samples" / "01-pickle" / "class.toml").write_text(
+        '[students.x]\nlike = "snop"\n')
+    with pytest.raises(ValueError, match="student 'x' is like 'snop'"):
+        samples.load_class("01-pickle", tmp_path)
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

@@ -20,7 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.grading import intake, integrity, report, samples
-from autograder.grading.course import define_assignment, grading_config, write_config_file
+from autograder.grading.course import (
+    define_assignment,
+    empty_gradebook,
+    grading_config,
+    write_config_file,
+)
 from autograder.grading.limits import DEFAULT_TIMEOUT, Limits, human_bytes, parse_size
 from autograder.grading.merge import merge
 from autograder.grading.outcome import GradeOutcome
@@ -91,10 +96,15 @@ def grade(assignment: str, submissions: Path, *, out: Path = DEFAULT_OUT, worker
 
     # 1-2. The assignment's definition: in the main gradebook, and in a template that each job
     # copies (so no job ever opens the main one). Then import and register the students.
+    course_id = config.CourseDirectory.get("course_id", "default_course")
     template = scratch / "template.db"
+    shutil.copyfile(empty_gradebook(out / WORK / "empty.db", course_id), template)
     define_assignment(grading_config(scratch, root=root, db=template), assignment,
                       scratch / "release")
-    define_assignment(config, assignment, scratch / "release")
+    if (out / "gradebook.db").exists():
+        define_assignment(config, assignment, scratch / "release")
+    else:  # a new main gradebook starts as the template
+        shutil.copyfile(template, out / "gradebook.db")
     imported = intake.import_submissions(Path(submissions), assignment, config, pattern)
     if not imported.students:
         raise intake.IntakeError(f"{submissions}: no submissions of {assignment} found "
@@ -114,7 +124,7 @@ def grade(assignment: str, submissions: Path, *, out: Path = DEFAULT_OUT, worker
                      submission=str(intake.submitted_folder(config, student, assignment)),
                      work=str(scratch / "jobs" / student), template_db=str(template),
                      release=str(Path(course.release_directory) / assignment), out=str(out),
-                     course_root=str(root), course_id=course.get("course_id", "default_course"),
+                     course_root=str(root), course_id=course_id,
                      limits=limits, isolate=isolate,
                      hide=(str(Path(course.source_directory)), str(Path(submissions).absolute()),
                            str(Path(root) / "gradebook.db")))

@@ -80,6 +80,22 @@ def write_config_file(out: Path, config: Config, *, root: Path = ROOT) -> Path:
     return path
 
 
+def empty_gradebook(path: Path, course_id: str) -> Path:
+    """A gradebook with nbgrader's tables and nothing in them, made once and then copied:
+    nbgrader creates a new one by running `alembic heads` in a subprocess (1-3 s)."""
+    path = Path(path)
+    if not path.exists():
+        from nbgrader.api import Gradebook
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.unlink(missing_ok=True)
+        with Gradebook(db_url(tmp), course_id):
+            pass
+        tmp.replace(path)  # whole or not at all, should a run be stopped half-way
+    return path
+
+
 def define_assignment(config: Config, assignment: str, release: Path) -> None:
     """Record the assignment (notebooks, grade cells, hidden tests) in the config's gradebook.
 

@@ -36,8 +36,10 @@ def merge(outcome: GradeOutcome, config: Config) -> None:
         for cell in outcome.cells:
             grade = gb.find_grade(cell.grade_id, cell.notebook, outcome.assignment,
                                   outcome.student)
-            # never more than the main gradebook's own maximum for the cell
-            grade.auto_score = min(max(cell.score, 0.0), float(grade.max_score))
+            # never more than the main gradebook's own maximum for the cell; an answer that
+            # waits for a manual grade has no automatic score, as in nbgrader's own autograde
+            grade.auto_score = None if cell.needs_manual_grade else \
+                min(max(cell.score, 0.0), float(grade.max_score))
             grade.needs_manual_grade = cell.needs_manual_grade
         for notebook, cell_id, text in outcome.comments:
             comment = gb.find_comment(cell_id, notebook, outcome.assignment, outcome.student)

@@ -31,6 +31,8 @@ class CellResult:
 
     @property
     def status(self) -> str:
+        if self.needs_manual_grade:
+            return "needs manual grade"
         if self.score >= self.max_score:
             return "passed"
         return "partial" if self.score > 0 else "failed"
@@ -152,7 +154,7 @@ def summarize(status: str, cells: tuple[CellResult, ...], notes: list[str], deta
     if status != "graded":
         text = detail
     else:
-        tests = [c for c in cells if c.max_score > 0]
+        tests = [c for c in cells if c.max_score > 0 and not c.needs_manual_grade]
         failed = [c for c in tests if c.status != "passed"]
         if not failed:
             text = f"all {len(tests)} tests passed"
@@ -160,5 +162,9 @@ def summarize(status: str, cells: tuple[CellResult, ...], notes: list[str], deta
             first = failed[0]
             text = (f"{len(tests) - len(failed)} of {len(tests)} tests passed; "
                     f"{first.grade_id}: {first.message or partial(first)}")
+        manual = [c for c in cells if c.needs_manual_grade]
+        if manual:
+            text += (f"; {', '.join(c.grade_id for c in manual)} waits for a manual grade "
+                     f"({sum(c.max_score for c in manual):g} points)")
     text = "; ".join([*notes, text]) if notes else text
     return text if len(text) <= REASON_LENGTH else text[: REASON_LENGTH - 1] + "…"

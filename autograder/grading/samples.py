@@ -4,7 +4,8 @@ Each lesson with a sample class has `samples/NN-slug/class.toml` (see the commen
 Every submission starts from the student notebook in lessons/, so the samples stay in step
 when the lesson changes: `solved = true` fills every exercise with the code between the
 solution markers in solutions/, then `cells.GRADE_ID` replaces single cells and `delete`
-removes some. Adding a lesson's sample class is adding one such file.
+removes some; `like = "NAME"` starts an entry from samples/hostile.toml's table NAME (the
+attacks every lesson shares). Adding a lesson's sample class is adding one such file.
 
     python -m autograder.grading.samples 01-pickle --out DIR [--zip]
 
@@ -26,7 +27,7 @@ import nbformat
 
 from autograder.lessons import ROOT
 
-SAMPLES = ROOT / "samples"
+SHARED = "hostile.toml"  # submissions every lesson's class can use: `like = "snoop"`
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 # LMS-style names in the zip: student, a submission number, the notebook name.
 ZIP_NAME = "{student}_{number}_{notebook}.ipynb"
@@ -54,12 +55,23 @@ def load_class(assignment: str, root: Path = ROOT) -> list[Sample]:
     if not path.is_file():
         raise FileNotFoundError(f"no sample class for '{assignment}': {path} does not exist")
     students = tomllib.loads(path.read_text())["students"]
-    return [Sample(student=name, about=spec.get("about", ""), expected=float(spec["expected"]),
-                   solved=spec.get("solved", False), hostile=spec.get("hostile", False),
-                   status=spec.get("status", "graded"), reason=spec.get("reason", ""),
-                   cells={k: v.strip("\n") for k, v in spec.get("cells", {}).items()},
-                   delete=tuple(spec.get("delete", ())))
-            for name, spec in students.items()]
+    shared = root / "samples" / SHARED
+    common = tomllib.loads(shared.read_text()) if shared.is_file() else {}
+    samples = []
+    for name, own in students.items():
+        like = own.get("like")
+        if like is not None and like not in common:
+            raise ValueError(f"{path}: student '{name}' is like '{like}', which {shared} "
+                             f"does not define")
+        base = common.get(like, {})
+        spec = {**base, **own, "cells": {**base.get("cells", {}), **own.get("cells", {})}}
+        samples.append(Sample(
+            student=name, about=spec.get("about", ""), expected=float(spec["expected"]),
+            solved=spec.get("solved", False), hostile=spec.get("hostile", False),
+            status=spec.get("status", "graded"), reason=spec.get("reason", ""),
+            cells={k: v.strip("\n") for k, v in spec["cells"].items()},
+            delete=tuple(spec.get("delete", ()))))
+    return samples
 
 
 def solution_code(source: str) -> str:
