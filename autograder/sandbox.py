@@ -19,8 +19,6 @@ count plus a margin; the kernel does not enforce it for root.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import functools
 import os
 import resource
@@ -30,10 +28,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWNET = 0x40000000
+from autograder import isolation
+
 GiB = 1024**3
-_LIBC = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 
@@ -57,11 +54,8 @@ class SandboxResult:
 
 
 def _unshare_network() -> None:
-    """In the child, before exec: a new network namespace (needs a user namespace if not root)."""
-    for flags in (CLONE_NEWNET, CLONE_NEWUSER | CLONE_NEWNET):
-        if _LIBC.unshare(flags) == 0:
-            return
-    raise OSError(ctypes.get_errno(), "unshare failed")
+    """In the child, before exec: a new network namespace (in a user namespace if not root)."""
+    isolation.unshare_maybe_as_user(isolation.CLONE_NEWNET)
 
 
 @functools.cache
@@ -97,25 +91,16 @@ def scrubbed_environment(workdir: Path) -> dict[str, str]:
     return env
 
 
-def _lower(kind: int, soft: int, hard: int) -> None:
-    """Set a limit, never above what this process may already use (a grader running under
-    its own limits cannot raise them, and must not fail because of that)."""
-    _, current = resource.getrlimit(kind)
-    if current != resource.RLIM_INFINITY:
-        soft, hard = min(soft, current), min(hard, current)
-    resource.setrlimit(kind, (soft, hard))
-
-
 def _preexec(limits: Limits, isolate_network: bool, nproc: int):
     def setup() -> None:  # runs in the child between fork and exec: no imports, no output
         if isolate_network:
             _unshare_network()
         cpu = max(1, int(limits.cpu_seconds))
-        _lower(resource.RLIMIT_AS, limits.memory_bytes, limits.memory_bytes)
-        _lower(resource.RLIMIT_CPU, cpu, cpu + 5)
-        _lower(resource.RLIMIT_FSIZE, limits.file_bytes, limits.file_bytes)
-        _lower(resource.RLIMIT_NPROC, nproc, nproc)
-        _lower(resource.RLIMIT_CORE, 0, 0)
+        isolation.lower_rlimit(resource.RLIMIT_AS, limits.memory_bytes, limits.memory_bytes)
+        isolation.lower_rlimit(resource.RLIMIT_CPU, cpu, cpu + 5)
+        isolation.lower_rlimit(resource.RLIMIT_FSIZE, limits.file_bytes, limits.file_bytes)
+        isolation.lower_rlimit(resource.RLIMIT_NPROC, nproc, nproc)
+        isolation.lower_rlimit(resource.RLIMIT_CORE, 0, 0)
     return setup
 
 

@@ -6,6 +6,7 @@ leftover daemon, each with its reason.
 """
 
 import pickle
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,7 +19,7 @@ from grading_course import ASSIGNMENT, HIDDEN, make_course, submission
 from autograder.grading.course import define_assignment, grading_config
 from autograder.grading.limits import Limits
 from autograder.grading.redact import normalize
-from autograder.grading.workers import GradeJob, grade_submission, run_jobs
+from autograder.grading.workers import GradeJob, can_fork, grade_submission, run_jobs
 
 LOOP = """import time
 while True:  # ignores the interrupt at the cell time limit
@@ -147,3 +148,10 @@ def test_run_jobs_reports_every_outcome_and_survives_a_failing_job(course):
     assert len(seen) == 2
     assert outcomes["cat"].score == 2.0 and outcomes["cat"].execute_seconds > 0
     assert outcomes["ghost"].status == "error" and "grading failed" in outcomes["ghost"].reason
+
+
+def test_a_runner_is_forked_only_from_a_small_single_threaded_process():
+    assert can_fork(2**40) == (threading.active_count() == 1)
+    assert not can_fork(2**20)  # this process is far more than a quarter of 1 MiB
+    with ThreadPoolExecutor(1) as pool:  # a second thread: forking would be unsafe
+        assert not pool.submit(can_fork, 2**40).result()

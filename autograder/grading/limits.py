@@ -14,6 +14,8 @@ import re
 import resource
 from dataclasses import dataclass
 
+from autograder.isolation import lower_rlimit
+
 UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
 # A kernel running lesson 01 peaks at about 1.4 GB of address space (numpy, scikit-learn,
@@ -78,7 +80,4 @@ def apply(limits: Limits) -> None:
     for which, value in ((resource.RLIMIT_AS, limits.memory),
                          (resource.RLIMIT_FSIZE, limits.file_size),
                          (resource.RLIMIT_CORE, 0)):
-        _soft, hard = resource.getrlimit(which)
-        if hard != resource.RLIM_INFINITY:
-            value = min(value, hard)
-        resource.setrlimit(which, (value, value))
+        lower_rlimit(which, value)

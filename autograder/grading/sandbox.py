@@ -1,6 +1,6 @@
 """Isolation with Linux namespaces where the OS allows it, and an honest report where it does not.
 
-Two layers, both entered with unshare(2) through ctypes (Python 3.11 has no os.unshare):
+Two layers, both entered with unshare(2) (`autograder.isolation`):
 
 - `enter_job()`, first thing in the runner, while it is still single-threaded: a new network
   namespace (only a loopback, brought up so the Jupyter kernel and nbgrader can still talk over
@@ -19,7 +19,6 @@ runner reports with the grades.
 from __future__ import annotations
 
 import ctypes
-import errno
 import fcntl
 import os
 import socket
@@ -28,17 +27,19 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-CLONE_NEWNS = 0x00020000
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWPID = 0x20000000
-CLONE_NEWNET = 0x40000000
+from autograder.isolation import (
+    CLONE_NEWNET,
+    CLONE_NEWNS,
+    CLONE_NEWPID,
+    check,
+    libc,
+    unshare_maybe_as_user,
+)
 
 MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
 MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
-
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 @dataclass(frozen=True)
@@ -55,44 +56,13 @@ class Isolation:
             "hidden" in self.files)
 
 
-def _check(result: int, what: str) -> None:
-    if result != 0:
-        code = ctypes.get_errno()
-        raise OSError(code, f"{what}: {os.strerror(code)}")
-
-
-def _unshare(flags: int) -> None:
-    _check(_libc.unshare(flags), "unshare")
-
-
 def _mount(source: str | None, target: str | Path, fstype: str | None, flags: int,
            data: str | None = None) -> None:
     def enc(value):
         return None if value is None else str(value).encode()
 
-    _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
-           f"mount {target}")
-
-
-def _map_ids(uid: int, gid: int) -> None:
-    """Inside a new user namespace, stay the same uid/gid (file access is unchanged)."""
-    Path("/proc/self/setgroups").write_text("deny")
-    Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
-    Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
-
-
-def _unshare_maybe_as_user(flags: int) -> str:
-    """unshare(flags) directly (root), else inside a new user namespace. Returns how."""
-    try:
-        _unshare(flags)
-        return "privileged"
-    except OSError as direct:
-        if direct.errno not in (errno.EPERM, errno.EACCES):
-            raise
-    uid, gid = os.getuid(), os.getgid()
-    _unshare(CLONE_NEWUSER | flags)
-    _map_ids(uid, gid)
-    return "user namespace"
+    check(libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
+          f"mount {target}")
 
 
 def loopback_up() -> None:
@@ -106,7 +76,7 @@ def loopback_up() -> None:
 def enter_job() -> Isolation:
     """New network, PID and mount namespaces for this process's future children."""
     try:
-        how = _unshare_maybe_as_user(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID)
+        how = unshare_maybe_as_user(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID)
         _mount(None, "/", None, MS_REC | MS_PRIVATE)
         loopback_up()
     except OSError as exc:
@@ -147,7 +117,7 @@ def hide(paths: list[Path], keep: Path | None = None, hide_in_keep: tuple[str, .
     private tmpfs. Returns a phrase for the report: "hidden (...)" or "not hidden (reason)".
     """
     try:
-        _unshare_maybe_as_user(CLONE_NEWNS)
+        unshare_maybe_as_user(CLONE_NEWNS)
         _mount(None, "/", None, MS_REC | MS_PRIVATE)
         keep_fd = os.open(keep, os.O_PATH | os.O_DIRECTORY) if keep is not None else None
         covered = 0
@@ -227,7 +197,7 @@ def drop_privileges() -> str:
         last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
     except (OSError, ValueError):
         last = 40
-    dropped = sum(_libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0 for cap in range(last + 1))
-    no_new = _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
+    dropped = sum(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0 for cap in range(last + 1))
+    no_new = libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
     return f"{dropped} capabilities dropped" + ("" if no_new else ", no_new_privs refused")
 

@@ -104,15 +104,27 @@ def kill_tree(pid: int, reap: Callable[[], object]) -> None:
     reap()
 
 
-def start_runner(spec: Path, log: Path) -> tuple[int, Callable[[float | None], int | None]]:
+def can_fork(memory_limit: int) -> bool:
+    """Whether a runner may be forked from this process: it must be single-threaded (a
+    ProcessPoolExecutor worker is; Dask's are not), and small, since a fork inherits its
+    parent's address space and the runner's RLIMIT_AS counts it (a process that imported torch
+    has used a 1 GiB limit up before it starts)."""
+    import psutil
+
+    return (threading.active_count() == 1
+            and psutil.Process().memory_info().vms < memory_limit // 4)
+
+
+def start_runner(spec: Path, log: Path, memory_limit: int
+                 ) -> tuple[int, Callable[[float | None], int | None]]:
     """Start the runner in a new session; returns its pid and wait(timeout) -> exit code or None.
 
-    Forked from this process where that is safe (one thread, as in a ProcessPoolExecutor
-    worker): nbgrader is then imported once per worker instead of once per submission, which
-    is most of a submission's overhead. A threaded worker (Dask's) starts a fresh interpreter.
+    Forked from this process where that is safe (`can_fork`): nbgrader is then imported once
+    per worker instead of once per submission, which was most of a submission's overhead.
+    Elsewhere it starts a fresh interpreter.
     """
     env = runner_environment()
-    if threading.active_count() == 1:
+    if can_fork(memory_limit):
         from autograder.grading import runner
 
         runner.warm_up()
@@ -143,7 +155,7 @@ def run_runner(job: GradeJob, work: Path) -> tuple[str, str]:
     """Start the runner and wait for it. Returns (status, detail) for anything but success."""
     spec = {**asdict(job), "work": str(work), "hide": [job.out, *job.hide]}
     (work / "spec.json").write_text(json.dumps(spec, indent=1))
-    pid, wait = start_runner(work / "spec.json", work / "runner.log")
+    pid, wait = start_runner(work / "spec.json", work / "runner.log", job.limits.memory)
     code = wait(job.limits.timeout)
     # whatever it left behind (a no-op inside a PID namespace), or all of it at the time limit
     kill_tree(pid, lambda: wait(None))
