@@ -12,7 +12,7 @@ PORT ?= 8888
 export PATH := $(BIN):$(PATH)
 export JUPYTER_PATH := $(abspath $(VENV))/share/jupyter
 
-.PHONY: install install-test chromium lab test grade lessons check clean
+.PHONY: install install-test chromium lab test grade bench lessons check clean
 
 # Stamps make setup idempotent: pip runs again only when a requirements file changes.
 $(BIN)/python:
@@ -59,6 +59,12 @@ test: install-test
 # Exits 1 if a sample's grade differs from the one its samples/NN-slug/class.toml expects.
 grade: install
 	$(BIN)/python -m autograder grade --sample --timeout 90 $(GRADE_ARGS)
+
+# Measure the course and the grader (about 15 min on 2 cores; run it on a quiet machine):
+# grading against stock nbgrader, artifact checks, each lesson's run time, serialization
+# throughput, install time. Rewrites docs/benchmarks.md and docs/images/benchmarks.png.
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # Regenerate the student versions from the single source (never edit lessons/ by hand).
 lessons: install

@@ -1,0 +1,192 @@
+"""Grading throughput: `python -m autograder grade` against stock, sequential `nbgrader autograde`.
+
+Both grade the same submissions of the sample class, in turn, several times (the order flips
+each repetition, so drift in the machine's speed hits both alike). Stock nbgrader runs in a
+throwaway course directory outside the repository, as an instructor would run it: its
+gradebook and release made beforehand, untimed, then `nbgrader autograde ASSIGNMENT --create
+--force` timed. Ours is the whole command, from the zip-or-folder intake to grades.csv and the
+feedback HTML, with 2 workers on 2 cores.
+
+Both time each notebook's own run with the same hook (`autograder.grading.timed`), so the
+overhead is measured, not guessed: what a submission costs beyond running its notebook.
+Only the well-behaved submissions take part: stock nbgrader has no limits or sandbox, so the
+hostile ones would take the machine's memory or rewrite its gradebook.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.grading import samples
+from autograder.grading.timed import read_timings
+from autograder.lessons import ROOT, course_config
+from bench.core import Measurement, Section, progress, python_env, run_command
+
+ASSIGNMENT = "01-pickle"
+# Four notebooks of about the same length, so two workers stay evenly busy.
+STUDENTS = ("correct", "partly-right", "class-in-notebook", "text-mode")
+QUICK_STUDENTS = ("stubs",)
+REPS = 3
+TIMEOUT = 1800  # seconds for one whole grading command: a stuck run is a note, not a hang
+
+STOCK_TIMING = """
+# Added by `make bench`: time each notebook's own run exactly as the course's grader does.
+from autograder.grading.timed import use_timed_execute  # noqa: E402
+
+use_timed_execute(c, {timing!r})
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One grading command: its wall time, the notebooks' own run time, and the scores."""
+
+    seconds: float
+    execute_seconds: float
+    scores: dict[str, float]
+    job_seconds: tuple[float, ...] = ()  # ours only: each submission's time in a worker
+    job_overheads: tuple[float, ...] = ()  # ours only: each submission's time beyond its run
+
+
+def sample_submissions(assignment: str, students: tuple[str, ...], folder: Path) -> Path:
+    """The sample class as a folder tree, only these students."""
+    samples.write_class(assignment, folder)
+    for student in folder.iterdir():
+        if student.name not in students:
+            shutil.rmtree(student)
+    return folder
+
+
+def stock_course(assignment: str, submissions: Path, where: Path) -> Path:
+    """A course directory for stock nbgrader: the course's config (plus the timing hook), the
+    assignment's source, its release and gradebook made now, and every submission in place."""
+    course = where / "stock"
+    (course / "submitted").mkdir(parents=True)
+    config = (ROOT / "nbgrader_config.py").read_text()
+    (course / "nbgrader_config.py").write_text(
+        config + STOCK_TIMING.format(timing=str(where / "stock-execute.jsonl")))
+    shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment,
+                    ignore=shutil.ignore_patterns("artifacts", ".ipynb_checkpoints"))
+    for student in sorted(submissions.iterdir()):
+        shutil.copytree(student, course / "submitted" / student.name / assignment)
+    done = run_command([sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
+                        "--force"], cwd=course, env=python_env())
+    if done.problem:
+        raise RuntimeError(f"stock generate_assignment failed: {done.problem}")
+    return course
+
+
+def stock_scores(course: Path, assignment: str) -> dict[str, float]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}",
+                   course_config(ROOT).CourseDirectory.course_id) as gb:
+        return {s.student.id: float(s.score) for s in gb.assignment_submissions(assignment)}
+
+
+def run_stock(course: Path, assignment: str) -> Run:
+    timing = course.parent / "stock-execute.jsonl"
+    timing.unlink(missing_ok=True)
+    done = run_command([sys.executable, "-m", "nbgrader", "autograde", assignment, "--create",
+                        "--force"], cwd=course, env=python_env(), timeout=TIMEOUT)
+    if done.problem:
+        raise RuntimeError(f"stock autograde failed: {done.problem}")
+    return Run(done.seconds, read_timings(timing), stock_scores(course, assignment))
+
+
+def run_ours(assignment: str, submissions: Path, out: Path, workers: int) -> Run:
+    done = run_command([sys.executable, "-m", "autograder", "grade", assignment,
+                        "--submissions", str(submissions), "--out", str(out),
+                        "--workers", str(workers)], env=python_env(), timeout=TIMEOUT)
+    if done.problem:
+        raise RuntimeError(f"python -m autograder grade failed: {done.problem}")
+    with open(out / f"{assignment}-outcomes.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    jobs = tuple(float(r["seconds"]) for r in rows)
+    runs = tuple(float(r["execute_seconds"]) for r in rows)
+    return Run(done.seconds, sum(runs), {r["student"]: float(r["score"]) for r in rows}, jobs,
+               tuple(j - e for j, e in zip(jobs, runs, strict=True)))
+
+
+def differences(stock: dict[str, float], ours: dict[str, float]) -> list[str]:
+    return [f"{s}: stock {stock.get(s)}, ours {ours.get(s)}"
+            for s in sorted(set(stock) | set(ours))
+            if s not in stock or s not in ours or abs(stock[s] - ours[s]) > 1e-9]
+
+
+def measure(assignment: str, students: tuple[str, ...], reps: int, workers: int,
+            scratch: Path) -> Section:
+    submissions = sample_submissions(assignment, students, scratch / "class")
+    n = len(list(submissions.iterdir()))
+    course = stock_course(assignment, submissions, scratch)
+    stock_runs, our_runs = [], []
+    for rep in range(reps):
+        order = ("stock", "ours") if rep % 2 == 0 else ("ours", "stock")
+        for kind in order:
+            progress(f"grading: repetition {rep + 1}/{reps}, {kind} ({n} submissions)")
+            if kind == "stock":
+                stock_runs.append(run_stock(course, assignment))
+            else:  # the same output folder each time, as an instructor regrading would
+                our_runs.append(run_ours(assignment, submissions, scratch / "graded", workers))
+
+    mismatches = [f"repetition {i + 1}: {d}" for i, (s, o) in
+                  enumerate(zip(stock_runs, our_runs, strict=True)) for d in differences(
+                      s.scores, o.scores)]
+    fixed = [o.seconds - sum(o.job_seconds) / workers for o in our_runs]
+    rows = [
+        Measurement(f"stock `nbgrader autograde`, sequential, {n} submissions", "s",
+                    tuple(r.seconds for r in stock_runs)),
+        Measurement(f"`python -m autograder grade`, {workers} workers, {n} submissions", "s",
+                    tuple(r.seconds for r in our_runs),
+                    note="intake, sandboxed autograde, feedback HTML, merge, CSVs"),
+        Measurement("speed-up (stock time / ours), same repetition", "×",
+                    tuple(s.seconds / o.seconds for s, o in
+                          zip(stock_runs, our_runs, strict=True)),
+                    goal=1.8, higher_is_better=True),
+        Measurement("ours: overhead per submission beyond its notebook's run", "s",
+                    tuple(x for r in our_runs for x in r.job_overheads), goal=1.5,
+                    note="each submission's time in a worker minus its notebook's run"),
+        Measurement("ours: fixed cost per command (start, definition, merge, export)", "s",
+                    tuple(fixed), note="≈ wall time − Σ submission times / workers"),
+        Measurement("stock: overhead per submission beyond its notebook's run", "s",
+                    tuple((r.seconds - r.execute_seconds) / n for r in stock_runs),
+                    note="(wall time − Σ notebook runs) / submissions, start-up included"),
+        Measurement("notebook run per submission, stock (one at a time)", "s",
+                    tuple(r.execute_seconds / n for r in stock_runs)),
+        Measurement(f"notebook run per submission, ours ({workers} at a time)", "s",
+                    tuple(r.execute_seconds / n for r in our_runs),
+                    note="two kernels share the two cores"),
+    ]
+    notes = [
+        f"Submissions: {', '.join(sorted(p.name for p in submissions.iterdir()))} from the "
+        f"{assignment} sample class (`samples/{assignment}/class.toml`). The hostile ones "
+        "(loops forever, memory hog, snoop, tamper) are left out: stock nbgrader runs them "
+        "with no limit or sandbox, and `make test` grades them with ours.",
+        "Grades identical in every repetition: " + (
+            "yes, for every submission." if not mismatches else
+            f"**NO, {len(mismatches)} differences**: " + "; ".join(mismatches[:5])),
+        "Timed with `autograder.grading.timed.TimedExecute` in both, from kernel start to "
+        "kernel shutdown; stock's gradebook and release were made before timing "
+        "(`nbgrader generate_assignment`), ours makes its own inside the timed command.",
+    ]
+    intro = (
+        f"The same {n} submissions of `{assignment}` graded by stock nbgrader, one at a time, "
+        f"and by the course's grader with {workers} workers, alternately, {reps} times. The "
+        "speed-up is taken within each repetition. Overhead is what grading costs beyond "
+        "running the notebook itself (kernel start to shutdown), measured by the same hook "
+        "in both.")
+    return Section("grading", "Grading throughput", intro, rows, notes)
+
+
+def run(quick: bool = False) -> Section:
+    students = QUICK_STUDENTS if quick else STUDENTS
+    workers = min(2, os.cpu_count() or 1) if not quick else 1
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
+        return measure(ASSIGNMENT, students, 1 if quick else REPS, workers, Path(tmp))
+

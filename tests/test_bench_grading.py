@@ -1,0 +1,34 @@
+"""bench.grading: stock nbgrader and ours on the same submissions, timed by the same hook."""
+
+import pytest
+
+from bench import grading
+
+
+def test_differences_name_every_student_whose_grade_differs():
+    assert grading.differences({"a": 1.0, "b": 2.0}, {"a": 1.0, "b": 2.0}) == []
+    assert grading.differences({"a": 1.0, "b": 2.0}, {"a": 1.5, "c": 0.0}) == [
+        "a: stock 1.0, ours 1.5", "b: stock 2.0, ours None", "c: stock None, ours 0.0"]
+
+
+def test_the_stock_course_holds_the_submissions_and_times_notebooks_like_ours(tmp_path):
+    submissions = grading.sample_submissions("01-pickle", ("correct", "stubs"),
+                                             tmp_path / "class")
+    assert sorted(p.name for p in submissions.iterdir()) == ["correct", "stubs"]
+    course = grading.stock_course("01-pickle", submissions, tmp_path)
+    assert sorted(p.name for p in (course / "submitted").iterdir()) == ["correct", "stubs"]
+    assert (course / "submitted" / "stubs" / "01-pickle" / "01-pickle.ipynb").is_file()
+    assert "use_timed_execute(c, " in (course / "nbgrader_config.py").read_text()
+    assert (course / "lessons" / "01-pickle" / "01-pickle.ipynb").is_file()  # released
+    assert grading.stock_scores(course, "01-pickle") == {}  # nothing graded yet
+
+
+@pytest.mark.notebook
+def test_a_quick_run_grades_one_submission_both_ways_with_the_same_grade():
+    section = grading.run(quick=True)
+    rows = {m.name.split(",")[0]: m for m in section.measurements}
+    assert rows["speed-up (stock time / ours)"].values[0] > 0
+    overhead = rows["ours: overhead per submission beyond its notebook's run"]
+    assert overhead.n == 1 and 0 < overhead.values[0] < 30
+    assert all(m.n >= 1 for m in section.measurements)
+    assert any("identical in every repetition: yes" in note for note in section.notes)
