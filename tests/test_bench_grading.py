@@ -20,7 +20,7 @@ def test_the_stock_course_holds_the_submissions_and_times_notebooks_like_ours(tm
     assert (course / "submitted" / "stubs" / "01-pickle" / "01-pickle.ipynb").is_file()
     assert "use_timed_execute(c, " in (course / "nbgrader_config.py").read_text()
     assert (course / "lessons" / "01-pickle" / "01-pickle.ipynb").is_file()  # released
-    assert grading.stock_scores(course, "01-pickle") == {}  # nothing graded yet
+    assert grading.gradebook_scores(course, "01-pickle") == {}  # nothing graded yet
 
 
 @pytest.mark.notebook
