@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -163,6 +164,11 @@ def measure(assignment: str, students: tuple[str, ...], reps: int, workers: int,
                     tuple((s.seconds + s.feedback_seconds) / o.seconds for s, o in
                           zip(stock_runs, our_runs, strict=True)),
                     note="the same outputs on both sides"),
+        Measurement("projected speed-up for a large class", "×",
+                    tuple((s.seconds / n) / (statistics.mean(o.job_seconds) / workers)
+                          for s, o in zip(stock_runs, our_runs, strict=True)),
+                    note="stock time per submission / (ours per submission / workers): "
+                         "start-up and merge amortized"),
         Measurement("ours: overhead per submission beyond its notebook's run", "s",
                     tuple(x for r in our_runs for x in r.job_overheads), goal=1.5,
                     note="each submission's time in a worker minus its notebook's run"),
