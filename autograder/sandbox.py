@@ -96,11 +96,11 @@ def _preexec(limits: Limits, isolate_network: bool, nproc: int):
         if isolate_network:
             _unshare_network()
         cpu = max(1, int(limits.cpu_seconds))
-        isolation.lower_rlimit(resource.RLIMIT_AS, limits.memory_bytes, limits.memory_bytes)
+        isolation.lower_rlimit(resource.RLIMIT_AS, limits.memory_bytes)
         isolation.lower_rlimit(resource.RLIMIT_CPU, cpu, cpu + 5)
-        isolation.lower_rlimit(resource.RLIMIT_FSIZE, limits.file_bytes, limits.file_bytes)
-        isolation.lower_rlimit(resource.RLIMIT_NPROC, nproc, nproc)
-        isolation.lower_rlimit(resource.RLIMIT_CORE, 0, 0)
+        isolation.lower_rlimit(resource.RLIMIT_FSIZE, limits.file_bytes)
+        isolation.lower_rlimit(resource.RLIMIT_NPROC, nproc)
+        isolation.lower_rlimit(resource.RLIMIT_CORE, 0)
     return setup
 
 

@@ -1,7 +1,7 @@
 """One submission's grading process: sandbox, limits, then nbgrader autograde and feedback.
 
 Started by `workers.grade_submission` in a new session: forked from the worker (`forked`), which
-has nbgrader imported already, or where forking is unsafe (a threaded worker) as
+has nbgrader imported already, or where forking is unsafe (`workers.can_fork`) as
 `python -m autograder.grading.runner SPEC.json`. In order:
 
 1. while still single-threaded, enter new network and PID namespaces (`sandbox.enter_job`) and
