@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.core import MB, Measurement, Section, first_line, progress, python_env, run_command
+from autograder.grading.outcome import last_line
+from bench.core import MB, Measurement, Section, progress, python_env, run_command
 
 ONNX_GOAL = 0.5  # seconds for a whole ONNX verify
 MARGIN = 0.5  # seconds allowed on top of the loader's own import time
@@ -240,7 +241,7 @@ def time_verify(artifacts: list[Artifact], repeats: int) -> tuple[list[Measureme
                 imports[label].append(done.seconds)
             seconds, load, problem = _verify_once(artifact, env)
             if problem:
-                problems[label] = f"verify failed: {first_line(problem)}"
+                problems[label] = f"verify failed: {last_line(problem)}"
                 continue
             walls[label].append(seconds)
             loads[label].append(load)

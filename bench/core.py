@@ -7,7 +7,7 @@ single figure, and judges a goal on the median.
 
 Helpers for sections: `run_command` (time a command to completion; a failure is a one-line
 `problem`, never an exception), `python_env` (the environment for child Pythons), `progress`
-(to stderr), `describe_error` and `first_line` (one-line reasons), `ROOT`, `MB`.
+(to stderr), `describe_error` (one-line reasons), `ROOT`, `MB`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+
+from autograder.grading.outcome import last_line
 
 ROOT = Path(__file__).resolve().parents[1]
 MB = 1e6  # throughput in decimal megabytes per second, like disks and networks
@@ -135,12 +137,6 @@ def progress(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def first_line(text: str, limit: int = 200) -> str:
-    """The last non-empty line of an error text (where Python puts the message), shortened."""
-    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
-    return lines[-1][:limit] if lines else ""
-
-
 def describe_error(exc: BaseException, limit: int = 200) -> str:
     """'Type: first line of the message', for a one-line reason."""
     lines = str(exc).strip().splitlines()
@@ -178,7 +174,7 @@ def run_command(command: list[str], *, timeout: float = 600, cwd: Path | None = 
     seconds = time.perf_counter() - start
     problem = ""
     if done.returncode not in expect:
-        why = first_line(done.stderr) or first_line(done.stdout) or "no output"
+        why = last_line(done.stderr) or last_line(done.stdout) or "no output"
         problem = f"`{Path(command[0]).name}` exited with {done.returncode}: {why}"
     return Timed(seconds, done.returncode, done.stdout, done.stderr, problem)
 

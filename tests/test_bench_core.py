@@ -89,12 +89,6 @@ def test_run_command_failures_are_one_line_problems():
     assert expected.ok
 
 
-def test_first_line_takes_the_message_of_a_traceback():
-    text = "Traceback (most recent call last):\n  File 'x'\nValueError: bad\n\n"
-    assert core.first_line(text) == "ValueError: bad"
-    assert core.first_line("") == ""
-
-
 def test_describe_machine_reads_this_machine():
     machine = core.describe_machine()
     assert machine.cores >= 1 and machine.ram_gb > 0.1

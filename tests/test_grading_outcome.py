@@ -4,6 +4,7 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from autograder.grading.outcome import (
     CellResult,
+    last_line,
     limit_notes,
     locked_cell_changes,
     output_messages,
@@ -66,3 +67,9 @@ def test_summarize_counts_an_answer_graded_by_hand_apart_from_the_tests():
     assert essay.status == "needs manual grade"
     assert summarize("graded", (CellResult("nb", "t1", 2, 2), essay), [], "") == \
         "all 1 tests passed; essay waits for a manual grade (3 points)"
+
+
+def test_last_line_takes_the_message_of_a_traceback():
+    text = "Traceback (most recent call last):\n  File 'x'\nValueError: bad\n\n"
+    assert last_line(text) == "ValueError: bad"
+    assert last_line("") == ""

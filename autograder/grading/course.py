@@ -106,6 +106,8 @@ def define_assignment(config: Config, assignment: str, release: Path) -> None:
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.utils import capture_log
 
+    from autograder.grading.outcome import last_line
+
     config = Config(config)
     Path(config.CourseDirectory.root).mkdir(parents=True, exist_ok=True)
     config.CourseDirectory.release_directory = str(Path(release).absolute())
@@ -118,8 +120,3 @@ def define_assignment(config: Config, assignment: str, release: Path) -> None:
     if not result["success"]:
         raise RuntimeError(f"nbgrader could not generate '{assignment}': "
                            f"{last_line(result.get('error', '') or result.get('log', ''))}")
-
-
-def last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else ""
