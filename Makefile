@@ -58,7 +58,7 @@ test: install-test
 # Writes graded/grades.csv, graded/NN-slug-cells.csv and -outcomes.csv, graded/feedback/.
 # Exits 1 if a sample's grade differs from the one its samples/NN-slug/class.toml expects.
 grade: install
-	$(BIN)/python -m autograder grade --sample --timeout 90 $(GRADE_ARGS)
+	$(BIN)/autograder grade --sample --timeout 90 $(GRADE_ARGS)
 
 # Measure the course and the grader (about 15 min on 2 cores; run it on a quiet machine):
 # grading against stock nbgrader, artifact checks, each lesson's run time, serialization
@@ -68,11 +68,11 @@ bench: install
 
 # Regenerate the student versions from the single source (never edit lessons/ by hand).
 lessons: install
-	$(BIN)/python -m autograder.lessons
+	$(BIN)/autograder lessons
 
 # Quick instructor checks: no drift, solutions pass, student versions fail, ruff clean.
 check: install-test
-	$(BIN)/python -m autograder.lessons --check --validate
+	$(BIN)/autograder lessons --check --validate
 	$(BIN)/ruff check .
 
 clean:

@@ -1,4 +1,4 @@
-"""`python -m autograder inspect|verify ...` (see autograder.cli)."""
+"""`python -m autograder COMMAND ...`: the same as the `autograder` command (see autograder.cli)."""
 
 import sys
 

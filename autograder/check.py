@@ -6,17 +6,17 @@
                    rtol=None, atol=None, output=None, trusted=(), max_bytes=2 GiB)
         -> CheckResult
 
-1. **Read, not run.** The file is analysed statically (`autograder.safety`): its format comes
-   from its bytes, and a pickle, joblib, torch or skops file may only import exact
+1. **Read, not run.** The file is analysed statically (`autograder.artifacts.analysis`): its
+   format comes from its bytes, and a pickle, joblib, torch or skops file may only import exact
    allowlisted `(module, name)` pairs. A student's file is untrusted, so anything else (a
    class defined in the notebook, `os.system`, a nested pickle...) is refused before any
    process loads it, with the reason in one line.
 2. **Reload in a sandbox.** The file is loaded in a fresh `python -I` child with a temporary
-   folder, a scrubbed environment, resource limits and no network (`autograder.sandbox`),
+   folder, a scrubbed environment, resource limits and no network (`autograder.artifacts.sandbox`),
    which imports only what the format needs and hands outputs back as .npy.
 3. **Compare** with `model` called here on the same `X`, under the format's policy
-   (`autograder.verify`): exact for pickle, joblib, skops, safetensors, torch, TorchScript and
-   `.pt2`; for ONNX, floats within `rtol`/`atol` and labels tie-aware.
+   (`autograder.artifacts.compare`): exact for pickle, joblib, skops, safetensors, torch,
+   TorchScript and `.pt2`; for ONNX, floats within `rtol`/`atol` and labels tie-aware.
 
 What `model` and `X` are:
 - a scikit-learn model (or anything with `method`): `X` is an array or a DataFrame; an ONNX
@@ -26,7 +26,7 @@ What `model` and `X` are:
 - a `torch.nn.Module`: `X` is a float tensor or array, and the artifact's output on it is
   compared with `model(X)` (eval mode, no grad). A `state_dict` or safetensors file holds
   weights only: the child rebuilds `type(model)(**model.hparams)`, so the class must live in
-  an importable module such as `autograder.models.CreditMLP`, not in the notebook.
+  an importable module such as `autograder.course.models.CreditMLP`, not in the notebook.
 
 `trusted` adds exact `(module, name)` pairs you vouch for (e.g. your own importable class).
 
@@ -49,13 +49,13 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import verify
-from autograder.formats import looks_like_text
-from autograder.reload import Reloaded, reload, select_output
-from autograder.safety import SANDBOX, UNREADABLE, UNSAFE, Report, analyze
-from autograder.sandbox import Limits
-from autograder.streams import DEFAULT_MAX_BYTES
-from autograder.tables import plain_array, save_inputs
+from autograder.artifacts import compare as verify
+from autograder.artifacts.analysis import SANDBOX, UNREADABLE, UNSAFE, Report, analyze
+from autograder.artifacts.formats import looks_like_text
+from autograder.artifacts.handoff import plain_array, save_inputs
+from autograder.artifacts.reload import Reloaded, reload, select_output
+from autograder.artifacts.sandbox import Limits
+from autograder.artifacts.streams import DEFAULT_MAX_BYTES
 
 __all__ = ["CheckResult", "check_artifact", "explain_load_error", "human_size"]
 
@@ -87,7 +87,7 @@ class CheckResult:
     size_bytes: int
     message: str
     format: str = ""  # detected from the content: pickle, joblib, torch, onnx...
-    verdict: str = ""  # safe, sandbox-only, unsafe or unreadable (autograder.safety)
+    verdict: str = ""  # safe, sandbox-only, unsafe or unreadable (autograder.artifacts.analysis)
     findings: tuple[str, ...] = ()  # why the static analysis refused it
     n_ties: int = 0  # ONNX labels that differ only at tied probabilities (not counted)
     network_isolated: bool | None = None  # whether the child ran without network
@@ -196,7 +196,8 @@ def _model_class(model) -> tuple[str, dict, str]:
     if cls.__module__ == "__main__":
         return "", {}, (f"holds weights only, and the live model's class '{cls.__name__}' "
                         f"is defined in the notebook (__main__), so a fresh process cannot "
-                        f"rebuild it: use autograder.models.CreditMLP or a class from a module")
+                        f"rebuild it: use autograder.course.models.CreditMLP or a class from "
+                        f"a module")
     return f"{cls.__module__}:{cls.__qualname__}", dict(getattr(model, "hparams", {}) or {}), ""
 
 

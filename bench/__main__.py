@@ -21,8 +21,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from autograder.common.paths import ROOT
 from bench.core import (
-    ROOT,
     Section,
     describe_error,
     describe_machine,

@@ -28,7 +28,7 @@ from bench.core import MB, Measurement, Section, progress, python_env, run_comma
 ONNX_GOAL = 0.5  # seconds for a whole ONNX verify
 MARGIN = 0.5  # seconds allowed on top of the loader's own import time
 SEED = 20241122
-MODEL_CLASS = "autograder.models:CreditMLP"
+MODEL_CLASS = "autograder.course.models:CreditMLP"
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def _save(folder: Path, stem: str, X, Y) -> tuple[Path, Path]:
 
 def credit_arrays(n: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
     """Numeric credit features and the default label."""
-    from autograder import credit
+    from autograder.course import credit
 
     frame = credit.generate(n, seed=seed)
     return frame[list(credit.NUMERIC_FEATURES)].to_numpy(dtype=float), \
@@ -74,12 +74,13 @@ import sys
 started = set(sys.modules)
 import json
 from pathlib import Path
-import autograder.child as child
+import autograder.artifacts.child as child
 args = child.parse_args(sys.argv[2:])
 status = child.run(args.artifact, args, args.out)
 if status["stage"] != "done":
     raise SystemExit(f"{status['stage']}: {status.get('error_type')}: {status.get('error')}")
-own = ("autograder", "autograder.child", "autograder.tables", "autograder.allowlist")
+own = ("autograder", "autograder.artifacts.child", "autograder.artifacts.handoff",
+       "autograder.artifacts.allowlist")
 loaded = [m for m in sys.modules if m not in started and m not in own]
 Path(sys.argv[1]).write_text(json.dumps(loaded))
 """
@@ -100,8 +101,8 @@ def loader_modules(artifact: Artifact, folder: Path) -> Path:
 
     A static list would miss what a loader imports lazily: `torch.export.load` alone pulls in
     sympy, networkx and ~1,200 torch modules that `import torch` does not."""
-    from autograder.reload import child_command
-    from autograder.safety import analyze
+    from autograder.artifacts.analysis import analyze
+    from autograder.artifacts.reload import child_command
 
     report = analyze(artifact.path)
     if not report.loadable:
@@ -152,7 +153,7 @@ def build_torch(folder: Path, n_rows: int) -> list[Artifact]:
     import torch
     from safetensors.torch import save_file
 
-    from autograder.models import CreditMLP
+    from autograder.course.models import CreditMLP
 
     torch.manual_seed(0)
     X, _ = credit_arrays(n_rows)

@@ -7,7 +7,7 @@ single figure, and judges a goal on the median.
 
 Helpers for sections: `run_command` (time a command to completion; a failure is a one-line
 `problem`, never an exception), `python_env` (the environment for child Pythons), `progress`
-(to stderr), `describe_error` (one-line reasons), `ROOT`, `MB`.
+(to stderr), `describe_error` (one-line reasons), `MB`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from pathlib import Path
 
 from autograder.grading.outcome import last_line
 
-ROOT = Path(__file__).resolve().parents[1]
 MB = 1e6  # throughput in decimal megabytes per second, like disks and networks
 
 

@@ -1,10 +1,10 @@
 """Course execution: each solution notebook's wall time, and the total.
 
 Each notebook is run the way `make check` and the tests validate it
-(`autograder.lessons.validate`): nbgrader's Validator on a temporary copy of its folder, with a
-fresh kernel, every cell executed and every grade cell checked. The time is that whole call,
-kernel start-up included, which is what a learner's "Restart and run all" or an instructor's
-validation costs.
+(`autograder.course.authoring.validate`): nbgrader's Validator on a temporary copy of its
+folder, with a fresh kernel, every cell executed and every grade cell checked. The time is that
+whole call, kernel start-up included, which is what a learner's "Restart and run all" or an
+instructor's validation costs.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.core import ROOT, Measurement, Section, describe_error, progress
+from autograder.common.paths import ROOT
+from bench.core import Measurement, Section, describe_error, progress
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # tracebacks from the kernel are coloured
 EACH_GOAL = 60.0  # seconds per notebook
@@ -22,7 +23,7 @@ TOTAL_GOAL = 300.0  # seconds for the whole course
 
 
 def solution_notebooks(root: Path = ROOT) -> list[Path]:
-    from autograder.lessons import assignment_ids
+    from autograder.course.authoring import assignment_ids
 
     return [root / "solutions" / a / f"{a}.ipynb" for a in assignment_ids(root)]
 
@@ -48,7 +49,7 @@ def tiny_notebook(folder: Path) -> Path:
 
 def time_notebook(path: Path) -> tuple[float, str]:
     """(seconds, problem): validate the notebook as the course's checks do."""
-    from autograder.lessons import validate
+    from autograder.course.authoring import validate
 
     start = time.perf_counter()
     try:

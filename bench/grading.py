@@ -24,9 +24,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.common.paths import ROOT, course_config
 from autograder.grading import samples
 from autograder.grading.timed import read_timings
-from autograder.lessons import ROOT, course_config
 from bench.core import Measurement, Section, progress, python_env, run_command
 
 ASSIGNMENT = "01-pickle"

@@ -15,7 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.core import MB, ROOT, Measurement, Section, progress, run_command
+from autograder.common.paths import ROOT
+from bench.core import MB, Measurement, Section, progress, run_command
 
 PIP_TIMEOUT = 900.0
 _REMOVING: list[subprocess.Popen] = []  # kept so no ResourceWarning fires while they run

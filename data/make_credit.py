@@ -1,4 +1,4 @@
-"""Write data/credit.csv from autograder.credit.generate(), or --check that it is up to date.
+"""Write data/credit.csv from autograder.course.credit.generate(), or --check that it is up to date.
 
 python data/make_credit.py          # (re)write data/credit.csv
 python data/make_credit.py --check  # exit 1 if the committed CSV differs from generate()
@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # works without `pip install -e .` too
 
-from autograder.credit import DATA_PATH, generate  # noqa: E402
+from autograder.course.credit import DATA_PATH, generate  # noqa: E402
 
 
 def render() -> bytes:

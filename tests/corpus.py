@@ -31,8 +31,8 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-from autograder import credit
-from autograder.tables import plain_array, save_inputs
+from autograder.artifacts.handoff import plain_array, save_inputs
+from autograder.course import credit
 
 SEED = 20241122
 N_ROWS = 300
@@ -232,7 +232,7 @@ def _sklearn_benign(folder: Path) -> list[Case]:
 def _credit_mlp():
     import torch
 
-    from autograder.models import CreditMLP
+    from autograder.course.models import CreditMLP
 
     torch.manual_seed(0)
     _, numeric, _, y = data()
@@ -256,7 +256,7 @@ def _torch_benign(folder: Path) -> list[Case]:
     with torch.inference_mode():
         logits = model(torch.from_numpy(X)).numpy()
     inputs, expected = _save_case(folder, "credit_mlp", X, logits)
-    klass, kwargs = "autograder.models:CreditMLP", model.hparams
+    klass, kwargs = "autograder.course.models:CreditMLP", model.hparams
     cases = []
 
     def case(name, fmt, verdict, **extra):

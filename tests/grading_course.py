@@ -12,8 +12,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
+from autograder.common.paths import ROOT
 from autograder.grading.course import define_assignment, grading_config
-from autograder.lessons import ROOT
 
 ASSIGNMENT = "tiny"
 HIDDEN = 'assert answer * 2 == 84, "the hidden check disagrees"'

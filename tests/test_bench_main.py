@@ -9,8 +9,9 @@ import types
 
 import pytest
 
+from autograder.common.paths import ROOT
 from bench import __main__ as bench_main
-from bench.core import ROOT, Measurement, Section
+from bench.core import Measurement, Section
 
 
 def fake_section(key: str, calls: list, *, fail: bool = False) -> types.ModuleType:

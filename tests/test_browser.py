@@ -37,8 +37,9 @@ from browser import (
 )
 from bs4 import BeautifulSoup
 
-from autograder.lessons import ROOT, assignment_ids, course_config
-from autograder.quiz import Question, Quiz
+from autograder.common.paths import ROOT, course_config
+from autograder.course.authoring import assignment_ids
+from autograder.course.quiz import Question, Quiz
 
 try:  # without playwright the browser tests skip (or fail under CI=true), saying why
     from playwright.sync_api import TimeoutError as PlaywrightTimeout

@@ -38,7 +38,7 @@ from autograder.check import (
     explain_load_error,
     human_size,
 )
-from autograder.credit import split
+from autograder.course.credit import split
 
 N_TRAIN, N_TEST = 800, 120
 
@@ -476,7 +476,7 @@ def test_result_is_frozen(folder, model, X_test):
 
 
 def test_the_format_comes_from_the_content(folder, tmp_path):
-    from autograder.safety import analyze
+    from autograder.artifacts.analysis import analyze
 
     assert analyze(folder / "model.pkl").format == "pickle"
     # joblib.dump(compress=0) into a .pkl: raw array bytes only joblib.load reads correctly.
@@ -531,7 +531,7 @@ def mlp(data):
     """A small trained CreditMLP and float32 probe inputs."""
     import torch
 
-    from autograder.models import CreditMLP
+    from autograder.course.models import CreditMLP
 
     X_train, X_test, y_train = data
     mean, std = X_train.mean(), X_train.std()
@@ -640,7 +640,7 @@ def test_weights_need_a_class_a_fresh_process_can_import(tmp_path, monkeypatch, 
     result = check_artifact(tmp_path / "weights.pt", notebook, probe)
     assert_not_loaded(result, tmp_path / "weights.pt")
     assert "'NotebookNet'" in result.message and "__main__" in result.message
-    assert "autograder.models.CreditMLP" in result.message
+    assert "autograder.course.models.CreditMLP" in result.message
 
 
 def test_a_changed_weight_is_caught(tmp_path, mlp):

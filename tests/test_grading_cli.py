@@ -1,12 +1,14 @@
-"""autograder.grading.cli: the whole flow on the tiny course, and one-line errors."""
+"""autograder.grading.orchestrator and `autograder grade`: the whole flow on the tiny course,
+and one-line errors."""
 
 import csv
 
 import pytest
 from grading_course import ASSIGNMENT, HIDDEN, make_course, write_class
 
-from autograder.grading.cli import grade, main
+from autograder.cli import main
 from autograder.grading.limits import Limits
+from autograder.grading.orchestrator import grade
 from autograder.grading.redact import normalize
 
 
@@ -48,6 +50,6 @@ def test_grade_runs_the_whole_flow_and_a_rerun_changes_nothing(course, tmp_path)
     (["01-pickle", "--submissions", "/no/such/dir"], "/no/such/dir: no such folder or zip"),
 ])
 def test_bad_input_is_one_actionable_line(argv, message, capsys, tmp_path):
-    assert main([*argv, "--out", str(tmp_path / "graded")]) == 2
+    assert main(["grade", *argv, "--out", str(tmp_path / "graded")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and message in err and "\n" not in err

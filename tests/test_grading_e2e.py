@@ -12,11 +12,11 @@ import zipfile
 
 import pytest
 
+from autograder.common.paths import ROOT
 from autograder.grading import samples
-from autograder.grading.cli import grade
 from autograder.grading.limits import Limits
+from autograder.grading.orchestrator import grade
 from autograder.grading.redact import REDACTED, hidden_lines, normalize
-from autograder.lessons import ROOT
 
 pytestmark = pytest.mark.notebook
 TIMEOUT = 90  # seconds per submission: the capstone takes ~50 s, ~70 s on a busy machine

@@ -6,9 +6,9 @@ import zipfile
 import nbformat
 import pytest
 
+from autograder.common.paths import ROOT
 from autograder.grading import samples
 from autograder.grading.intake import DEFAULT_PATTERN
-from autograder.lessons import ROOT
 
 ASSIGNMENTS = samples.sample_assignments()
 KINDS = {"correct", "partly-right", "stubs", "raises", "loops-forever", "memory-hog", "snoop",

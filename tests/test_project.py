@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from autograder.lessons import ROOT, course_config
+from autograder.common.paths import ROOT, course_config
 
 BIN = Path(sys.executable).parent
 

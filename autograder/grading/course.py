@@ -17,7 +17,7 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-from autograder.lessons import ROOT, course_config
+from autograder.common.paths import ROOT, course_config
 
 REDACT = "autograder.grading.redact.RedactHiddenTests"
 

@@ -14,14 +14,14 @@ import re
 import resource
 from dataclasses import dataclass
 
-from autograder.isolation import lower_rlimit
+from autograder.common.isolation import lower_rlimit
 
 UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
 # A kernel running lesson 01 peaks at about 1.4 GB of address space (numpy, scikit-learn,
 # OpenBLAS threads); torch reserves more. 4 GiB leaves room for lessons that import torch while
-# two bounded runaways still fit a small machine. It is also what autograder.sandbox asks for
-# its artifact-loading child, which may lower an inherited limit but never raise it.
+# two bounded runaways still fit a small machine. It is also what autograder.artifacts.sandbox
+# asks for its artifact-loading child, which may lower an inherited limit but never raise it.
 DEFAULT_MEMORY = 4 * 2**30
 # Model files can be large: 2 GiB per file is above nbgrader's raised 1 GB limit (the course's
 # max_file_size), so a legitimate artifact is never cut, while a runaway writer stops there.

@@ -28,9 +28,9 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from autograder.common.isolation import prctl
 from autograder.grading import limits as limits_module
 from autograder.grading import sandbox
-from autograder.isolation import prctl
 
 KERNEL_NAME = "autograder-sandbox"
 EXECUTE_TIMES = "execute.jsonl"  # what the notebooks' own runs took (timed.TimedExecute)

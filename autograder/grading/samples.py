@@ -7,17 +7,14 @@ solution markers in solutions/, then `cells.GRADE_ID` replaces single cells and 
 removes some; `like = "NAME"` starts an entry from samples/hostile.toml's table NAME (the
 attacks every lesson shares). Adding a lesson's sample class is adding one such file.
 
-    python -m autograder.grading.samples 01-pickle --out DIR [--zip]
-
-writes the class as a folder tree (DIR/STUDENT/01-pickle.ipynb) or as an LMS-style zip
-(STUDENT_1001_01-pickle.ipynb entries, what `nbgrader zip_collect` reads).
+`autograder samples 01-pickle --out DIR [--zip]` writes a class as a folder tree
+(DIR/STUDENT/01-pickle.ipynb) or as an LMS-style zip (STUDENT_1001_01-pickle.ipynb entries,
+what `nbgrader zip_collect` reads).
 """
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 import tomllib
 import zipfile
 from dataclasses import dataclass, field
@@ -25,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.lessons import ROOT
+from autograder.common.paths import ROOT
 
 SHARED = "hostile.toml"  # submissions every lesson's class can use: `like = "snoop"`
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -140,17 +137,3 @@ def check(sample: Sample, status: str, score: float, reason: str) -> str:
     if sample.reason and not re.search(sample.reason, reason):
         problems.append(f"reason does not match /{sample.reason}/")
     return "; ".join(problems)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Write a lesson's sample class.")
-    parser.add_argument("assignment", choices=sample_assignments())
-    parser.add_argument("--out", type=Path, required=True, help="folder, or .zip with --zip")
-    parser.add_argument("--zip", action="store_true", help="write an LMS-style zip")
-    args = parser.parse_args(argv)
-    print(write_class(args.assignment, args.out, as_zip=args.zip))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """Isolation with Linux namespaces where the OS allows it, and an honest report where it does not.
 
-Two layers, both entered with unshare(2) (`autograder.isolation`):
+Two layers, both entered with unshare(2) (`autograder.common.isolation`):
 
 - `enter_job()`, first thing in the runner, while it is still single-threaded: a new network
   namespace (only a loopback, brought up so the Jupyter kernel and nbgrader can still talk over
@@ -27,7 +27,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.isolation import (
+from autograder.common.isolation import (
     CLONE_NEWNET,
     CLONE_NEWNS,
     CLONE_NEWPID,

@@ -278,7 +278,7 @@ def _read_json(path: Path) -> dict:
 
 
 def _cell_timeout(job: GradeJob) -> int:
-    from autograder.lessons import course_config
+    from autograder.common.paths import course_config
 
     course_default = course_config(Path(job.course_root)).Execute.get("timeout", 30)
     return job.limits.effective_cell_timeout(course_default)

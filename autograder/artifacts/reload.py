@@ -1,0 +1,118 @@
+"""Load an analysed artifact in the sandboxed child and read its outputs back as arrays.
+
+`reload` is the one bridge between the grader and `autograder.artifacts.child`: it refuses to start the
+child unless the static analysis allowed the file (`Report.loadable`), hands the inputs over as
+.npy files, runs the child under `autograder.artifacts.sandbox`, and reads back `status.json` and the
+`out_<i>.npy` files with `allow_pickle=False`. What the child wrote is untrusted data: a
+missing, oversized or malformed status is reported as a crash, never parsed blindly.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.artifacts import sandbox
+from autograder.artifacts.analysis import Report
+
+CHILD = "import autograder.artifacts.child; autograder.artifacts.child.main()"
+MAX_STATUS = 1 << 20
+
+
+@dataclass(frozen=True)
+class Reloaded:
+    """What the child reported. `stage` is done, import, load, predict, timeout or crashed."""
+
+    stage: str
+    outputs: tuple = ()
+    output_names: tuple[str, ...] = ()
+    load_seconds: float = 0.0
+    loaded_type: str = ""
+    error_type: str = ""
+    error: str = ""
+    network_isolated: bool = False
+    seconds: float = 0.0
+    returncode: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.stage == "done"
+
+
+def child_command(report: Report, inputs: Path, out: Path, *, method: str, trusted=(),
+                  model_class: str = "", model_kwargs: dict | None = None) -> list[str]:
+    command = [sys.executable, "-I", "-B", "-c", CHILD, str(Path(report.path).resolve()),
+               "--format", report.loader, "--inputs", str(Path(inputs).resolve()),
+               "--method", method, "--out", str(out),
+               "--trusted", json.dumps([list(pair) for pair in trusted])]
+    if report.format == "skops":  # skops loads only the types it is told to trust
+        types = sorted({f"{module}.{name}" for module, name in report.imports})
+        command += ["--trusted-types", json.dumps(types)]
+    if model_class:
+        command += ["--model-class", model_class, "--model-kwargs",
+                    json.dumps(model_kwargs or {})]
+    return command
+
+
+def _read_status(folder: Path) -> dict | None:
+    path = folder / "status.json"
+    if not path.is_file() or path.stat().st_size > MAX_STATUS:
+        return None
+    try:
+        status = json.loads(path.read_text())
+    except ValueError:
+        return None
+    return status if isinstance(status, dict) and isinstance(status.get("stage"), str) else None
+
+
+def reload(report: Report, inputs: Path, *, method: str = "predict",
+           limits: sandbox.Limits | None = None, trusted=(), model_class: str = "",
+           model_kwargs: dict | None = None, while_waiting=None) -> Reloaded:
+    """Load `report.path` in the sandbox, call it on `inputs` (a save_inputs folder or a .npy
+    file) and return its outputs. Refuses (ValueError) a report that is not loadable."""
+    if not report.loadable:
+        raise ValueError(f"refusing to load {report.path}: {report.reason()}")
+    with tempfile.TemporaryDirectory(prefix="autograder-sandbox-") as tmp:
+        work = Path(tmp)
+        command = child_command(report, inputs, work, method=method, trusted=trusted,
+                                model_class=model_class, model_kwargs=model_kwargs)
+        ran = sandbox.run(command, work, limits or sandbox.Limits(), while_waiting=while_waiting)
+        common = dict(network_isolated=ran.network_isolated, seconds=ran.seconds,
+                      returncode=ran.returncode)
+        if ran.timed_out:
+            return Reloaded("timeout", **common)
+        status = _read_status(work)
+        if status is None:
+            return Reloaded("crashed", error=ran.stderr_tail.strip().splitlines()[-1]
+                            if ran.stderr_tail.strip() else "", **common)
+        fields = dict(load_seconds=float(status.get("load_seconds", 0.0) or 0.0),
+                      loaded_type=str(status.get("type", "")),
+                      error_type=str(status.get("error_type", "")),
+                      error=str(status.get("error", "")), **common)
+        if status["stage"] != "done":
+            return Reloaded(status["stage"], **fields)
+        import numpy as np
+
+        names = [str(n) for n in status.get("outputs", [])]
+        try:
+            outputs = tuple(np.load(work / f"out_{i}.npy", allow_pickle=False)
+                            for i in range(len(names)))
+        except (OSError, ValueError) as exc:
+            return Reloaded("crashed", **{**fields, "error": f"unreadable outputs: {exc}"})
+        return Reloaded("done", outputs, tuple(names), **fields)
+
+
+def select_output(reloaded: Reloaded, fmt: str, method: str, output):
+    """The artifact's output to compare: ONNX models have several (label, probabilities)."""
+    names, outputs = list(reloaded.output_names), list(reloaded.outputs)
+    if isinstance(output, int):
+        return outputs[output] if -len(outputs) <= output < len(outputs) else None
+    if isinstance(output, str):
+        return outputs[names.index(output)] if output in names else None
+    if fmt == "onnx" and method == "predict_proba" and len(outputs) > 1:
+        probable = [i for i, n in enumerate(names) if "prob" in n.lower()]
+        return outputs[probable[0] if probable else 1]
+    return outputs[0] if outputs else None
