@@ -1,0 +1,109 @@
+"""A Dask cluster on 127.0.0.1: one `dask scheduler` and N `dask worker` processes.
+
+Each worker has one thread (one submission at a time, as each process of the local pool
+does) and a nanny that restarts it if it dies. `start()` returns a `DaskCluster` whose
+`address` is what `autograder grade --dask` takes; `stop()` ends every process it started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.services import HOST, Unavailable, alive, start_session, stop_session, wait_for
+
+NTHREADS = 1
+
+
+def worker_environment(folder: Path) -> dict[str, str]:
+    """The grader's own environment for the workers. The nanny would set one BLAS thread
+    (OMP_NUM_THREADS=1 and friends) for every process a worker starts, kernels included, and
+    a job on this cluster would not run as the same job in the local pool does: a Dask
+    config file (in `folder`) unsets them. Environment variables cannot: Dask lower-cases
+    their keys."""
+    import dask
+    import yaml
+
+    names = dask.config.get("distributed.nanny.pre-spawn-environ")
+    config = folder / "dask-config"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "autograder.yaml").write_text(yaml.safe_dump(
+        {"distributed": {"nanny": {"pre-spawn-environ": dict.fromkeys(names)}}}))
+    return {**os.environ, "DASK_CONFIG": str(config)}
+
+
+@dataclass(frozen=True)
+class DaskCluster:
+    """A running scheduler and its workers; `folder` holds their logs and scratch space."""
+
+    address: str
+    folder: str
+    scheduler_pid: int
+    worker_pids: tuple[int, ...]  # each worker's nanny (the session leader)
+
+    def running(self) -> bool:
+        return alive(self.scheduler_pid)
+
+    def stop(self, *, remove: bool = True) -> None:
+        for pid in (*self.worker_pids, self.scheduler_pid):
+            stop_session(pid)
+        if remove:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _scheduler_address(path: Path) -> str | None:
+    try:
+        return json.loads(path.read_text())["address"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def start_worker(scheduler_file: Path, folder: Path, name: str) -> int:
+    """One more worker (with its nanny) for the scheduler; returns the nanny's pid."""
+    process = start_session(
+        [sys.executable, "-m", "dask", "worker", "--scheduler-file", str(scheduler_file),
+         "--host", HOST, "--nthreads", str(NTHREADS), "--name", name, "--no-dashboard",
+         "--local-directory", str(folder / name), "--death-timeout", "60"],
+        folder / f"{name}.log", env=worker_environment(folder))
+    return process.pid
+
+
+def start(workers: int = 2, *, idle_timeout: float | None = None,
+          timeout: float = 120) -> DaskCluster:
+    """A scheduler on a free loopback port and `workers` workers, each with one thread.
+
+    `idle_timeout` (seconds) lets the scheduler end itself when nothing has used it for that
+    long, a safety net for tests whose process is killed before it can stop the cluster."""
+    from distributed import Client
+
+    folder = Path(tempfile.mkdtemp(prefix="autograder-dask-"))
+    scheduler_file = folder / "scheduler.json"
+    command = [sys.executable, "-m", "dask", "scheduler", "--host", HOST, "--port", "0",
+               "--no-dashboard", "--scheduler-file", str(scheduler_file)]
+    if idle_timeout:
+        command += ["--idle-timeout", f"{idle_timeout:g}s"]
+    scheduler = start_session(command, folder / "scheduler.log")
+    cluster = DaskCluster("", str(folder), scheduler.pid, ())
+    try:
+        wait_for(lambda: _scheduler_address(scheduler_file) is not None,
+                 lambda: scheduler.poll() is None, timeout, "the Dask scheduler",
+                 folder / "scheduler.log")
+        pids = tuple(start_worker(scheduler_file, folder, f"worker-{i}")
+                     for i in range(workers))
+        cluster = DaskCluster(_scheduler_address(scheduler_file), str(folder), scheduler.pid,
+                              pids)
+        with Client(cluster.address, timeout=timeout) as client:
+            try:
+                client.wait_for_workers(workers, timeout=timeout)
+            except TimeoutError as exc:
+                raise Unavailable(f"{workers} Dask workers did not join within {timeout:g} s: "
+                                  f"see {folder}/worker-*.log") from exc
+    except BaseException:
+        cluster.stop(remove=False)
+        raise
+    return cluster
