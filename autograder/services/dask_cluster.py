@@ -20,20 +20,36 @@ from autograder.services import HOST, Unavailable, alive, start_session, stop_se
 NTHREADS = 1
 
 
-def worker_environment(folder: Path) -> dict[str, str]:
-    """The grader's own environment for the workers. The nanny would set one BLAS thread
-    (OMP_NUM_THREADS=1 and friends) for every process a worker starts, kernels included, and
-    a job on this cluster would not run as the same job in the local pool does: a Dask
-    config file (in `folder`) unsets them. Environment variables cannot: Dask lower-cases
-    their keys."""
+def worker_config() -> dict[str, object]:
+    """Dask settings (dotted keys) for workers that grade as the local pool does.
+
+    - A worker is not a daemon process, so it may start the single-threaded helper processes
+      that fork each runner (`autograder.grading.distributed.helper_pool`).
+    - The grader's own environment: a nanny would set one BLAS thread (OMP_NUM_THREADS=1 and
+      friends) for every process its worker starts, kernels included. A None value unsets
+      it; environment variables cannot say that (Dask lower-cases their keys), so `start`
+      writes these settings to a config file."""
     import dask
+
+    environ = "distributed.nanny.pre-spawn-environ"
+    return {"distributed.worker.daemon": False,
+            environ: dict.fromkeys(dask.config.get(environ))}
+
+
+def worker_environment(folder: Path) -> dict[str, str]:
+    """os.environ, with a Dask config folder (in `folder`) holding `worker_config()`."""
     import yaml
 
-    names = dask.config.get("distributed.nanny.pre-spawn-environ")
+    nested: dict = {}
+    for dotted, value in worker_config().items():
+        *parents, last = dotted.split(".")
+        node = nested
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[last] = value
     config = folder / "dask-config"
     config.mkdir(parents=True, exist_ok=True)
-    (config / "autograder.yaml").write_text(yaml.safe_dump(
-        {"distributed": {"nanny": {"pre-spawn-environ": dict.fromkeys(names)}}}))
+    (config / "autograder.yaml").write_text(yaml.safe_dump(nested))
     return {**os.environ, "DASK_CONFIG": str(config)}
 
 
