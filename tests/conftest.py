@@ -9,3 +9,6 @@ from pathlib import Path
 ENV = Path(sys.prefix)
 os.environ["JUPYTER_PATH"] = str(ENV / "share" / "jupyter")
 os.environ["PATH"] = f"{ENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+
+# The project's own servers (PostgreSQL, a Dask cluster) as fixtures, for every test module.
+from cluster_services import dask_scheduler, gradebook_url, postgres_server  # noqa: E402, F401

@@ -29,6 +29,7 @@ import multiprocessing
 import platform
 import re
 import signal
+import socket
 import sys
 import tarfile
 import tempfile
@@ -328,6 +329,9 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT):
                                    host="127.0.0.1", dashboard_address=None)
         return Client(cluster, set_as_default=False)
     try:
+        if address.startswith("tcp://"):  # refused at once, rather than retried to the timeout
+            host, _, port = address.removeprefix("tcp://").rpartition(":")
+            socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
         return Client(address, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
         raise SchedulerUnreachable(f"cannot reach the Dask scheduler at {address}: "

@@ -18,6 +18,10 @@ from pathlib import Path
 from autograder.services import HOST, Unavailable, alive, start_session, stop_session, wait_for
 
 NTHREADS = 1
+SCHEDULER_FILE = "scheduler.json"
+# No dashboard (it needs bokeh); its HTTP server (health checks, metrics) still starts, and
+# would listen on every interface, at the fixed port 8787 for the scheduler.
+NO_DASHBOARD = ("--no-dashboard", "--dashboard-address", f"{HOST}:0")
 
 
 def worker_config() -> dict[str, object]:
@@ -62,6 +66,11 @@ class DaskCluster:
     scheduler_pid: int
     worker_pids: tuple[int, ...]  # each worker's nanny (the session leader)
 
+    @property
+    def scheduler_file(self) -> Path:
+        """What `dask worker --scheduler-file` reads to join this scheduler."""
+        return Path(self.folder) / SCHEDULER_FILE
+
     def running(self) -> bool:
         return alive(self.scheduler_pid)
 
@@ -79,13 +88,14 @@ def _scheduler_address(path: Path) -> str | None:
         return None
 
 
-def start_worker(scheduler_file: Path, folder: Path, name: str) -> int:
-    """One more worker (with its nanny) for the scheduler; returns the nanny's pid."""
+def start_worker(scheduler_file: Path, folder: Path, name: str, **env: str) -> int:
+    """One more worker (with its nanny) for the scheduler, `env` added to its environment;
+    returns the nanny's pid."""
     process = start_session(
         [sys.executable, "-m", "dask", "worker", "--scheduler-file", str(scheduler_file),
-         "--host", HOST, "--nthreads", str(NTHREADS), "--name", name, "--no-dashboard",
+         "--host", HOST, "--nthreads", str(NTHREADS), "--name", name, *NO_DASHBOARD,
          "--local-directory", str(folder / name), "--death-timeout", "60"],
-        folder / f"{name}.log", env=worker_environment(folder))
+        folder / f"{name}.log", env={**worker_environment(folder), **env})
     return process.pid
 
 
@@ -98,9 +108,9 @@ def start(workers: int = 2, *, idle_timeout: float | None = None,
     from distributed import Client
 
     folder = Path(tempfile.mkdtemp(prefix="autograder-dask-"))
-    scheduler_file = folder / "scheduler.json"
+    scheduler_file = folder / SCHEDULER_FILE
     command = [sys.executable, "-m", "dask", "scheduler", "--host", HOST, "--port", "0",
-               "--no-dashboard", "--scheduler-file", str(scheduler_file)]
+               *NO_DASHBOARD, "--scheduler-file", str(scheduler_file)]
     if idle_timeout:
         command += ["--idle-timeout", f"{idle_timeout:g}s"]
     scheduler = start_session(command, folder / "scheduler.log")

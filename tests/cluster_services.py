@@ -1,0 +1,46 @@
+"""Fixtures that start the project's own servers on 127.0.0.1 (`autograder.services`).
+
+PostgreSQL skips its tests, with the reason, where it is not installed and cannot be; under
+CI=true it must run, so there its absence fails them. Dask is a pinned package: always there.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from autograder.services import Unavailable, dask_cluster, postgres
+
+IDLE = 900  # seconds: a scheduler left behind by a killed test run ends itself
+
+
+def unavailable(reason: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true and {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    try:
+        server = postgres.start()
+    except Unavailable as exc:
+        unavailable(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def gradebook_url(postgres_server) -> str:
+    """A new, empty PostgreSQL database for one test."""
+    return postgres_server.create_database(f"gradebook_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler():
+    """A scheduler with two one-thread workers, shared by the tests that do not break it."""
+    cluster = dask_cluster.start(2, idle_timeout=IDLE)
+    yield cluster
+    cluster.stop()
