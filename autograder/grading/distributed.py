@@ -26,9 +26,9 @@ from __future__ import annotations
 import hashlib
 import io
 import multiprocessing
+import os
 import platform
 import re
-import signal
 import socket
 import sys
 import tarfile
@@ -38,18 +38,17 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from functools import cache, partial
 from importlib import metadata
 from pathlib import Path
 
-from autograder.common.isolation import prctl
 from autograder.common.paths import ROOT, course_config
 from autograder.common.text import error_line
 from autograder.grading.outcome import GradeOutcome
-from autograder.grading.runner import PR_SET_PDEATHSIG
+from autograder.grading.runner import die_with_parent
 from autograder.grading.workers import GradeJob, grade_submission
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach the scheduler before giving up
@@ -208,13 +207,32 @@ def worker_address() -> str:
         return "this process"
 
 
+def jobs_folder() -> Path:
+    """Where this worker grades: in its own local directory, which Dask cleans up after a
+    worker that died (a temporary folder outside a worker)."""
+    from distributed import get_worker
+
+    try:
+        base = Path(get_worker().local_directory)
+    except ValueError:
+        base = Path(tempfile.gettempdir())
+    folder = base / "autograder-jobs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
+# The thread that starts the helpers. A helper dies with it (PR_SET_PDEATHSIG follows the
+# thread that started a process, not the process), and it lives as long as the worker.
+_starter = ThreadPoolExecutor(1, thread_name_prefix="autograder-helpers")
 
 
-def die_with_parent() -> None:
-    """A helper process dies with the forkserver, which dies with the Dask worker."""
-    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+def die_with(worker: int) -> None:
+    """A helper's initializer: SIGKILL when the worker dies, or now if it already has."""
+    die_with_parent()
+    if os.getppid() != worker:
+        os._exit(1)
 
 
 def helper_pool() -> ProcessPoolExecutor:
@@ -223,9 +241,9 @@ def helper_pool() -> ProcessPoolExecutor:
     A Dask worker is threaded, so `grade_submission` run in it would spawn each runner as a
     fresh interpreter (`workers.can_fork`), importing nbgrader anew for every submission. Run
     in one of these, it forks the runner from a warm, single-threaded process: the same code
-    path, sandbox and cost as a job in the local process pool. They come from a forkserver
-    (a clean process, never a fork of the threaded worker); it ends when the worker dies and
-    takes them along, so a killed worker leaves no grading behind."""
+    path, sandbox and cost as a job in the local process pool. They are spawned (never a
+    fork of the threaded worker) and die with the worker, so a worker killed mid-job leaves
+    no grading behind."""
     global _pool
     with _pool_lock:
         if _pool is None:
@@ -235,10 +253,12 @@ def helper_pool() -> ProcessPoolExecutor:
                 threads = get_worker().state.nthreads
             except ValueError:
                 threads = 1
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["autograder.grading.workers"])
-            _pool = ProcessPoolExecutor(threads, mp_context=context,
-                                        initializer=die_with_parent)
+            pool = ProcessPoolExecutor(threads, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=die_with, initargs=(os.getpid(),))
+            # one task per helper, submitted from the starter thread, starts them all there
+            _starter.submit(lambda: [f.result() for f in
+                                     [pool.submit(int) for _ in range(threads)]]).result()
+            _pool = pool
         return _pool
 
 
@@ -271,15 +291,16 @@ def grade_parcel(parcel: Parcel) -> Delivery:
         where = worker_address()
         raise EnvironmentMismatch(f"Dask worker {where} refused: its environment differs "
                                   f"from the grader's: {'; '.join(differ)}", where)
-    with tempfile.TemporaryDirectory(prefix="autograder-job-",
+    jobs = jobs_folder()
+    with tempfile.TemporaryDirectory(prefix="job-", dir=jobs,
                                      ignore_cleanup_errors=True) as tmp:
         parcel_dir, work = Path(tmp) / "parcel", Path(tmp) / "work"
         _untar(parcel.files, parcel_dir)
-        (Path(tmp) / "out").mkdir()
         (parcel_dir / "release").mkdir(exist_ok=True)
+        # `out` is what the kernel never sees: every job on this worker, its own folder aside
         here = replace(job, submission=str(parcel_dir / "submission"), work=str(work),
                        template_db=str(parcel_dir / "template.db"),
-                       release=str(parcel_dir / "release"), out=str(Path(tmp) / "out"),
+                       release=str(parcel_dir / "release"), out=str(jobs),
                        course_root=str(parcel_dir / COURSE), hide=(str(parcel_dir),))
         outcome = run_in_helper(here)
         course = work / "course"

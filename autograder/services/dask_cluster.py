@@ -123,6 +123,8 @@ def start(workers: int = 2, *, idle_timeout: float | None = None,
                      for i in range(workers))
         cluster = DaskCluster(_scheduler_address(scheduler_file), str(folder), scheduler.pid,
                               pids)
+        if not workers:
+            return cluster
         with Client(cluster.address, timeout=timeout) as client:
             try:
                 client.wait_for_workers(workers, timeout=timeout)
