@@ -2,6 +2,10 @@
 
     autograder grade ASSIGNMENT --submissions DIR|ZIP [--workers N] [--timeout S] [--memory 4G]
     autograder grade --sample            every bundled sample class (`make grade`)
+    autograder grade ... --dask tcp://HOST:8786 [--db postgresql://...]
+                                         the jobs on a Dask cluster (or --dask local:N), the
+                                         gradebook in a database server (`make cluster`)
+    autograder grade ... --resume        finish a run whose merge stopped, grading no one again
 
 Everything lands in the output folder (`graded/`): an nbgrader course directory with the
 merged gradebook.db, submitted/, autograded/, feedback/ (HTML, hidden tests removed), and
@@ -40,10 +44,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-sandbox", dest="isolate", action="store_false",
                    help="no namespaces (limits and working copies still apply)")
     p.add_argument("--keep-work", action="store_true", help="keep the per-job working copies")
+    p.add_argument("--dask", metavar="ADDRESS",
+                   help="run the jobs on the Dask scheduler at tcp://HOST:PORT, or on a new "
+                        "local cluster of N one-thread workers with local:N; --workers then "
+                        "caps the jobs running at once (default: one per worker thread)")
+    p.add_argument("--db", metavar="URL",
+                   help="the gradebook's database, e.g. postgresql://USER:PASSWORD@HOST/DB "
+                        "(default: the course config's CourseDirectory.db_url, else "
+                        "OUT/gradebook.db)")
+    p.add_argument("--resume", action="store_true",
+                   help="finish a run that stopped: keep the outcomes it computed, merge what "
+                        "it did not")
 
 
 def run(args) -> int:
-    from autograder.grading import intake
+    from autograder.grading import database, intake
+    from autograder.grading.distributed import (
+        DaskExecutor,
+        EnvironmentMismatch,
+        SchedulerUnreachable,
+    )
     from autograder.grading.limits import Limits
     from autograder.grading.orchestrator import DEFAULT_OUT, grade
 
@@ -52,21 +72,36 @@ def run(args) -> int:
     try:
         limits = Limits(timeout=args.timeout, cell_timeout=args.cell_timeout,
                         memory=parse_size(args.memory))
+        # before anything is written: a scheduler that does not answer, or has no worker
+        # that matches this grader, ends the command here
+        executor = DaskExecutor(args.dask, window=args.workers) if args.dask else None
+    except (ValueError, SchedulerUnreachable, EnvironmentMismatch) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
         plan = plan_runs(args)
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if executor is not None:
+            executor.shutdown()
         return 2
     status = 0
-    for assignment, submissions in plan:
-        try:
-            graded = grade(assignment, submissions, out=args.out, workers=args.workers,
-                        limits=limits, isolate=args.isolate, pattern=args.pattern,
-                        keep_work=args.keep_work)
-        except (intake.IntakeError, RuntimeError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            status = max(status, 2)
-            continue
-        status = max(status, print_run(graded, limits, check_samples=args.sample))
+    try:
+        for assignment, submissions in plan:
+            try:
+                graded = grade(assignment, submissions, out=args.out,
+                               workers=executor.window if executor else args.workers,
+                               limits=limits, isolate=args.isolate, pattern=args.pattern,
+                               keep_work=args.keep_work, executor=executor, db_url=args.db,
+                               resume=args.resume)
+            except (intake.IntakeError, RuntimeError, database.GradebookUnavailable) as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                status = max(status, 2)
+                continue
+            status = max(status, print_run(graded, limits, check_samples=args.sample))
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
     return status
 
 
