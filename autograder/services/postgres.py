@@ -96,6 +96,10 @@ def _run_as() -> dict:
                       "to run PostgreSQL as")
 
 
+def _environment() -> dict[str, str]:
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"}
+
+
 @dataclass(frozen=True)
 class Postgres:
     """A running server: its folder (data/, server.log, the socket), port and password."""
@@ -130,6 +134,10 @@ class Postgres:
     def running(self) -> bool:
         return alive(self.pid)
 
+    def restart(self) -> Postgres:
+        """The same server (data, port, password) started again after `stop(remove=False)`."""
+        return serve(Path(self.folder), self.port, self.password)
+
     def stop(self, mode: str = "fast", *, remove: bool = True) -> None:
         """Shut the server down (pg_ctl's modes: smart, fast, immediate); `remove` deletes
         its folder, data included."""
@@ -153,26 +161,28 @@ def start(port: int = 0, *, timeout: float = 60) -> Postgres:
     if as_user:
         for path in (folder, folder / "password"):
             os.chown(path, as_user["user"], as_user["group"])
-    log = folder / "server.log"
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"}
     done = subprocess.run(
         [str(binaries / "initdb"), "-D", str(folder / "data"), "-U", SUPERUSER,
          f"--pwfile={folder / 'password'}", "--auth=scram-sha-256", "-E", "UTF8",
          "--no-locale", "--no-sync"],
-        capture_output=True, text=True, cwd=folder, env=env, **as_user)
+        capture_output=True, text=True, cwd=folder, env=_environment(), **as_user)
     (folder / "password").unlink()
     if done.returncode != 0:
         shutil.rmtree(folder, ignore_errors=True)
         raise Unavailable(f"initdb failed: {(done.stderr or done.stdout).strip()[-300:]}")
-    port = port or free_port()
+    return serve(folder, port or free_port(), password, timeout=timeout)
+
+
+def serve(folder: Path, port: int, password: str, *, timeout: float = 60) -> Postgres:
+    """Run the server whose data is in `folder`/data; returns once it answers."""
     process = start_session(
-        [str(binaries / "postgres"), "-D", str(folder / "data"), "-p", str(port),
+        [str(bin_dir() / "postgres"), "-D", str(folder / "data"), "-p", str(port),
          "-c", f"listen_addresses={HOST}", "-c", f"unix_socket_directories={folder}"],
-        log, cwd=folder, env=env, **as_user)
+        folder / "server.log", cwd=folder, env=_environment(), **_run_as())
     server = Postgres(str(folder), port, password, process.pid)
     try:
         wait_for(server.answers, lambda: process.poll() is None, timeout,
-                 f"PostgreSQL on {HOST}:{port}", log)
+                 f"PostgreSQL on {HOST}:{port}", folder / "server.log")
     except BaseException:
         server.stop("immediate")
         raise
