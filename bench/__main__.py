@@ -31,8 +31,9 @@ from bench.core import (
     render,
 )
 
-SECTIONS = ("grading", "artifacts", "course", "serialization", "setup")
-TITLES = {"grading": "Grading throughput", "artifacts": "Artifact checks",
+SECTIONS = ("grading", "cluster", "artifacts", "course", "serialization", "setup")
+TITLES = {"grading": "Grading throughput", "cluster": "Grading on a cluster",
+          "artifacts": "Artifact checks",
           "course": "Course execution", "serialization": "Serialization throughput",
           "setup": "Setup"}
 DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"

@@ -323,6 +323,8 @@ class JobTiming:
     seconds: float  # the round trip, packing and unpacking included
     worker_seconds: float  # the task on the worker, its unpacking and packing included
     grading_seconds: float  # grade_submission itself (the outcome's own time)
+    sent: int = 0  # bytes shipped to the worker (the parcel's files)
+    received: int = 0  # bytes shipped back (autograded notebook, feedback)
 
     @property
     def overhead(self) -> float:
@@ -445,9 +447,10 @@ class DaskExecutor(Executor):
             remote = self.client.submit(grade_parcel, parcel, key=key, pure=False,
                                         **self._restriction())
             self._running[key] = remote
-            remote.add_done_callback(partial(self._done, job, future, attempt, start))
+            remote.add_done_callback(partial(self._done, job, future, attempt, start,
+                                             len(parcel.files)))
 
-    def _done(self, job: GradeJob, future: Future, attempt: int, start: float,
+    def _done(self, job: GradeJob, future: Future, attempt: int, start: float, sent: int,
               remote) -> None:
         """In Dask's callback thread: unpack the delivery, or say why there is none."""
         try:
@@ -469,7 +472,8 @@ class DaskExecutor(Executor):
             self._running.pop(remote.key, None)
             if isinstance(outcome, GradeOutcome):
                 self.timings.append(JobTiming(job.student, time.perf_counter() - start,
-                                              delivery.seconds, outcome.seconds))
+                                              delivery.seconds, outcome.seconds, sent,
+                                              len(delivery.files)))
                 future.set_result(outcome)
             else:
                 future.set_exception(outcome)

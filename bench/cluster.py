@@ -1,0 +1,144 @@
+"""Grading on a Dask cluster, and the gradebook in PostgreSQL, against the local defaults.
+
+1. The same submissions of the sample class graded by the local process pool (2 workers) and
+   by a loopback Dask cluster of 2 one-thread workers (`autograder.services.dask_cluster`,
+   started once, as a standing cluster is), alternately, in one process, REPS times: the
+   throughput ratio within each repetition, and what Dask adds to each job (its round trip
+   from the client minus `grade_submission`'s own time: packing, shipping both ways,
+   scheduling, unpacking). Grades must be identical.
+2. The merge: the same outcomes merged into a new SQLite gradebook and into a new database of
+   a loopback PostgreSQL server (`autograder.services.postgres`), through nbgrader's API,
+   under the write lock a shared server needs.
+
+The figures are per job and per outcome, so docs/scaling.md projects larger classes from them.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from autograder.grading.course import define_assignment, grading_config
+from autograder.grading.distributed import DaskExecutor
+from autograder.grading.journal import Journal
+from autograder.grading.orchestrator import grade, merge_all
+from bench.core import Measurement, Section, progress
+from bench.grading import ASSIGNMENT, QUICK_STUDENTS, STUDENTS, sample_submissions
+
+REPS = 3
+WORKERS = 2
+MERGED = 200  # outcomes merged into each gradebook (the class's, under other names)
+QUICK_MERGED = 20
+
+
+def grade_both(submissions: Path, address: str, scratch: Path, reps: int):
+    """[(local run, cluster run, the cluster's job timings)] per repetition, alternating."""
+    runs = []
+    for rep in range(reps):
+        pair = {}
+        for kind in (("local", "dask") if rep % 2 == 0 else ("dask", "local")):
+            progress(f"cluster: repetition {rep + 1}/{reps}, {kind}")
+            start = time.perf_counter()
+            executor = DaskExecutor(address) if kind == "dask" else None
+            try:
+                run = grade(ASSIGNMENT, submissions, out=scratch / kind, workers=WORKERS,
+                            executor=executor, progress=False)
+            finally:
+                if executor is not None:
+                    executor.shutdown()
+            pair[kind] = (time.perf_counter() - start, run,
+                          executor.timings if executor else [])
+        runs.append(pair)
+    return runs
+
+
+def merge_seconds(outcomes, url: str, scratch: Path) -> float:
+    """Seconds to merge these outcomes into the gradebook at `url` (the assignment defined
+    there first, untimed)."""
+    config = grading_config(scratch)
+    config.CourseDirectory.db_url = url
+    define_assignment(config, ASSIGNMENT, scratch / "release")
+    journal = Journal(scratch / "journal")
+    start = time.perf_counter()
+    merge_all(outcomes, config, journal)
+    return time.perf_counter() - start
+
+
+def measure(students: tuple[str, ...], reps: int, merged: int, scratch: Path) -> Section:
+    from autograder.services import dask_cluster, postgres
+
+    submissions = sample_submissions(ASSIGNMENT, students, scratch / "class")
+    n = len(students)
+    cluster = dask_cluster.start(WORKERS)
+    try:
+        runs = grade_both(submissions, cluster.address, scratch, reps)
+    finally:
+        cluster.stop()
+    local = [r["local"] for r in runs]
+    dask = [r["dask"] for r in runs]
+    timings = [t for _, _, ts in dask for t in ts]
+    differ = [f"repetition {i + 1}: {o.student}" for i, r in enumerate(runs)
+              for o, d in zip(r["local"][1].outcomes, r["dask"][1].outcomes, strict=True)
+              if (o.student, o.status, o.score, o.cells) != (d.student, d.status, d.score,
+                                                              d.cells)]
+
+    outcomes = local[-1][1].outcomes
+    many = [replace(outcomes[i % n], student=f"s{i:05d}", work="") for i in range(merged)]
+    server = postgres.start()
+    try:
+        progress(f"cluster: merging {merged} outcomes into SQLite and PostgreSQL")
+        sqlite = merge_seconds(many, f"sqlite:///{scratch / 'merge.db'}", scratch / "m-sqlite")
+        pg = merge_seconds(many, server.create_database("merge"), scratch / "m-postgres")
+    finally:
+        server.stop()
+
+    rows = [
+        Measurement(f"local pool, {WORKERS} workers, {n} submissions", "s",
+                    tuple(s for s, _, _ in local)),
+        Measurement(f"loopback Dask cluster, {WORKERS} one-thread workers, {n} submissions",
+                    "s", tuple(s for s, _, _ in dask),
+                    note="connecting and checking the workers' environment included"),
+        Measurement("throughput, cluster / local, same repetition", "×",
+                    tuple(ls / ds for (ls, _, _), (ds, _, _) in zip(local, dask, strict=True)),
+                    goal=0.9, higher_is_better=True),
+        Measurement("Dask overhead per job", "s", tuple(t.overhead for t in timings),
+                    goal=0.5, note="round trip from the client minus grade_submission itself"),
+        Measurement("of which on the worker (unpack, helper, pack)", "s",
+                    tuple(t.worker_seconds - t.grading_seconds for t in timings)),
+        Measurement("grading per job on the cluster (grade_submission)", "s",
+                    tuple(t.grading_seconds for t in timings)),
+        Measurement("grading per job in the local pool", "s",
+                    tuple(o.seconds for _, run, _ in local for o in run.outcomes)),
+        Measurement("shipped to a worker per job", "KB", tuple(t.sent / 1e3 for t in timings),
+                    note="submission, template gradebook, release, config; gzip level 1"),
+        Measurement("shipped back per job", "KB", tuple(t.received / 1e3 for t in timings),
+                    note="autograded notebook and feedback HTML"),
+        Measurement(f"merge per outcome, SQLite ({merged} outcomes)", "ms",
+                    (1e3 * sqlite / merged,)),
+        Measurement(f"merge per outcome, PostgreSQL ({merged} outcomes)", "ms",
+                    (1e3 * pg / merged,), note="loopback server, advisory write lock"),
+        Measurement("gradebook write rate, PostgreSQL", "outcomes/s", (merged / pg,),
+                    higher_is_better=True),
+    ]
+    notes = [
+        f"Submissions: {', '.join(students)} from the {ASSIGNMENT} sample class.",
+        "Grades identical between the local pool and the cluster in every repetition: " + (
+            "yes." if not differ else f"**NO**: {'; '.join(differ[:5])}"),
+        f"Median job on the cluster {statistics.median(t.seconds for t in timings):.1f} s "
+        "from hand-over to outcome unpacked.",
+    ]
+    intro = (
+        f"The same {n} submissions of `{ASSIGNMENT}` graded by the local process pool and by "
+        f"a Dask cluster of {WORKERS} one-thread workers on 127.0.0.1, alternately, {reps} "
+        "times, on the same cores: nothing is gained by the cluster here, so the ratio is "
+        "what Dask costs. Then one class's outcomes merged into SQLite and into PostgreSQL.")
+    return Section("cluster", "Grading on a cluster", intro, rows, notes)
+
+
+def run(quick: bool = False) -> Section:
+    with tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp:
+        return measure(QUICK_STUDENTS if quick else STUDENTS, 1 if quick else REPS,
+                       QUICK_MERGED if quick else MERGED, Path(tmp))
