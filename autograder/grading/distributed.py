@@ -48,7 +48,7 @@ from pathlib import Path
 from autograder.common.paths import ROOT, course_config
 from autograder.common.text import error_line
 from autograder.grading.outcome import GradeOutcome
-from autograder.grading.runner import die_with_parent
+from autograder.grading.runner import die_with_parent, warm_up
 from autograder.grading.workers import GradeJob, grade_submission
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach the scheduler before giving up
@@ -221,6 +221,15 @@ def jobs_folder() -> Path:
     return folder
 
 
+def worker_threads() -> int:
+    from distributed import get_worker
+
+    try:
+        return get_worker().state.nthreads
+    except ValueError:  # outside a worker
+        return 1
+
+
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 # The thread that starts the helpers. A helper dies with it (PR_SET_PDEATHSIG follows the
@@ -247,12 +256,7 @@ def helper_pool() -> ProcessPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            from distributed import get_worker
-
-            try:
-                threads = get_worker().state.nthreads
-            except ValueError:
-                threads = 1
+            threads = worker_threads()
             pool = ProcessPoolExecutor(threads, mp_context=multiprocessing.get_context("spawn"),
                                        initializer=die_with, initargs=(os.getpid(),))
             # one task per helper, submitted from the starter thread, starts them all there
@@ -279,6 +283,16 @@ def run_in_helper(job: GradeJob) -> GradeOutcome:
         return GradeOutcome(job.assignment, job.student, "killed", 0.0, 0.0,
                             f"the grading process on the worker died: {error_line(exc)}",
                             work=job.work)
+
+
+def warm_helpers() -> None:
+    """Start this worker's helpers and load in them what every runner needs (nbgrader, the
+    feedback templates), before its first job: it is the worker's cost, not a job's."""
+    if multiprocessing.current_process().daemon:
+        return
+    pool = helper_pool()
+    for future in [pool.submit(warm_up) for _ in range(worker_threads())]:
+        future.result()
 
 
 def grade_parcel(parcel: Parcel) -> Delivery:
@@ -404,6 +418,8 @@ class DaskExecutor(Executor):
         if not accepted:
             raise EnvironmentMismatch(f"no Dask worker at {self.address} matches this grader "
                                       f"({len(self.refused)} refused; see above)", "")
+        self.client.gather([self.client.submit(warm_helpers, workers=[w], pure=False)
+                            for w in accepted])
         return sum(workers[w]["nthreads"] for w in accepted)
 
     def _refuse(self, worker: str, message: str) -> None:
