@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from cluster_services import comparable
 from grading_course import ASSIGNMENT, make_course, write_class
 
 from autograder.grading import database, orchestrator
@@ -48,6 +49,8 @@ def pg_run(course, tmp_path_factory, postgres_server, dask_scheduler):
                     progress=False)
     finally:
         executor.shutdown()
+    assert executor.window == 2 and not executor.refused
+    assert sorted(t.student for t in executor.timings) == sorted(ANSWERS)
     return run, url
 
 
@@ -62,6 +65,20 @@ def gradebook_rows(url: str) -> dict[str, tuple[int, int, float]]:
             "JOIN submitted_notebook n ON n.assignment_id = s.id "
             "JOIN grade g ON g.notebook_id = n.id GROUP BY s.student_id").fetchall()
     return {student: (subs, grades, float(score)) for student, subs, grades, score in rows}
+
+
+def test_the_cluster_into_postgresql_grades_as_the_local_pool_into_sqlite(
+        pg_run, course, tmp_path):
+    run, url = pg_run
+    local = grade(ASSIGNMENT, write_class(course, tmp_path / "class", ANSWERS),
+                  out=tmp_path / "out", root=course, limits=Limits(timeout=60), workers=2,
+                  progress=False)
+    assert comparable(run.outcomes) == comparable(local.outcomes)
+    assert [o.reason for o in run.outcomes] == [o.reason for o in local.outcomes]
+    assert (run.out / "grades.csv").read_text() == (tmp_path / "out/grades.csv").read_text()
+    for student in ANSWERS:  # the worker's files came back to where the merge expects them
+        for kind, suffix in (("autograded", "ipynb"), ("feedback", "html")):
+            assert (run.out / kind / student / ASSIGNMENT / f"{ASSIGNMENT}.{suffix}").is_file()
 
 
 def test_the_class_lands_in_postgresql_with_its_grades(pg_run):

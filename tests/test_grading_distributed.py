@@ -1,12 +1,13 @@
 """autograder.grading.distributed: the tiny course graded on a real Dask cluster on 127.0.0.1.
 
-The same class graded in the local pool and on the cluster gets the same outcomes; a parcel
-grades with the client's folders gone; a worker with other package versions is refused by
-name; a worker killed with SIGKILL mid-job costs nothing but time.
+A parcel grades with the client's folders gone; a worker with other package versions is
+refused by name; a scheduler that does not answer is one line at once; a worker killed with
+SIGKILL mid-job costs nothing but time; the 01-pickle sample class grades on the cluster into
+PostgreSQL as it does locally into SQLite. (The tiny class on the cluster against the local
+pool: tests/test_grading_database.py.)
 """
 
 import os
-import re
 import shutil
 import threading
 import time
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from cluster_services import comparable
 from distributed import Client
 from grading_course import ASSIGNMENT, make_course, submission, write_class
 
@@ -40,44 +42,10 @@ def course(tmp_path_factory):
     return make_course(tmp_path_factory.mktemp("course"))
 
 
-def comparable(outcomes):
-    """What must not depend on where a job ran: every cell's grade, the notes, the sandbox's
-    layers. Times may, messages that name the folder a notebook ran in may, and so may how
-    many paths and mounts the sandbox covered: a worker holds less (no gradebook, no course)."""
-    return {o.student: (o.status, o.score, o.comments, o.notes,
-                        tuple((c.notebook, c.grade_id, c.score, c.needs_manual_grade)
-                              for c in o.cells),
-                        o.isolation.network, o.isolation.processes,
-                        re.sub(r"\d+", "N", o.isolation.files))
-            for o in outcomes}
-
-
 def graded(course, folder: Path, answers, **how):
     return grade(ASSIGNMENT, write_class(course, folder / "class", answers),
                  out=folder / "graded", root=course, limits=Limits(timeout=60),
                  progress=False, **how)
-
-
-def test_the_cluster_grades_a_class_as_the_local_pool_does(course, tmp_path, dask_scheduler):
-    local = graded(course, tmp_path / "local", ANSWERS, workers=2)
-    executor = DaskExecutor(dask_scheduler.address)
-    try:
-        remote = graded(course, tmp_path / "dask", ANSWERS, executor=executor)
-    finally:
-        executor.shutdown()
-    assert comparable(remote.outcomes) == comparable(local.outcomes)
-    assert [o.reason for o in remote.outcomes] == [o.reason for o in local.outcomes]
-    assert {o.student: o.score for o in remote.outcomes} == {"ada": 2, "bob": 0}
-    for student in ANSWERS:  # the worker's files came back to where the merge expects them
-        for kind, suffix in (("autograded", "ipynb"), ("feedback", "html")):
-            path = Path(kind, student, ASSIGNMENT, f"{ASSIGNMENT}.{suffix}")
-            assert (tmp_path / "dask" / "graded" / path).is_file(), path
-        html = tmp_path / "dask/graded/feedback/bob" / ASSIGNMENT / f"{ASSIGNMENT}.html"
-        assert "answer should be 42" in html.read_text()
-    assert (tmp_path / "dask/graded/grades.csv").read_text() == \
-        (tmp_path / "local/graded/grades.csv").read_text()
-    assert executor.window == 2 and not executor.refused
-    assert sorted(t.student for t in executor.timings) == sorted(ANSWERS)
 
 
 def make_job(course: Path, where: Path, student: str, answer: str) -> GradeJob:
