@@ -30,19 +30,13 @@ from typing import Any
 import numpy as np
 
 from autograder.common import units
-from autograder.course.tables import UNIT_KINDS
+from autograder.course.tables import UNIT_KINDS, spans_orders
 
 __all__ = ["bars", "legend_outside", "scaled", "show", "spans_orders"]
 
 DPI = 100
 LONG_LABEL = 8  # characters: longer tick labels are slanted so they do not overlap
 BAR_COLOR = "#4c72b0"
-
-
-def spans_orders(values: Sequence[float], orders: float = 2) -> bool:
-    """True when the positive values span more than `orders` orders of magnitude."""
-    present = [float(v) for v in values if not units.missing(v) and float(v) > 0]
-    return len(present) > 1 and max(present) / min(present) > 10**orders
 
 
 def scaled(values: Sequence[float], kind: str) -> tuple[np.ndarray, str]:

@@ -171,11 +171,15 @@ def similarity(a: str, b: str) -> float:
 
 
 def longest_is_right(questions: Sequence[tuple[Sequence[str], str]]) -> int:
-    """How many of (options, right letter) have the right option among the longest."""
+    """How many of (options, right letter) have the right option among the longest.
+
+    Ties count (a tie still points at the answer), unless every option has the same length.
+    """
     count = 0
     for options, letter in questions:
         lengths = [len(text) for text in options]
-        count += lengths[LETTERS.index(letter)] == max(lengths)
+        if len(set(lengths)) > 1:
+            count += lengths[LETTERS.index(letter)] == max(lengths)
     return count
 
 

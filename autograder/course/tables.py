@@ -13,7 +13,9 @@ the table picks the unit that reads best for each column and names it in the hea
 ("size (KB)", "dump (ms)"), writes numbers with thousands separators and three significant
 digits, and a dash where a value is missing (None or NaN). Column kinds:
 
-    size, duration, rate   one unit per column, in the header (common.units.column_unit)
+    size, duration, rate   one unit per column, in the header (common.units.column_unit);
+                           per cell instead when the column spans more than 3 orders of
+                           magnitude (1.7 KB next to 6.4 MB)
     ratio, percent         per cell: 3.50×, 15.4 %
     count, number          60,000; 0.0401 (three significant digits)
     text, flag             as written (never cut); yes/no
@@ -37,12 +39,16 @@ import pandas as pd
 
 from autograder.common import units
 
-__all__ = ["KINDS", "Table", "table_record"]
+__all__ = ["KINDS", "Table", "spans_orders", "table_record"]
 
 METADATA_KEY = "autograder"
 UNIT_KINDS = ("size", "duration", "rate")
 KINDS = (*UNIT_KINDS, "ratio", "percent", "count", "number", "text", "flag")
+PER_CELL_ORDERS = 3  # a column spanning more than this many orders of magnitude: unit per cell
 _CELL_FORMATS = {
+    "size": units.size,
+    "duration": units.duration,
+    "rate": units.rate,
     "ratio": units.ratio,
     "percent": units.percent,
     "count": units.count,
@@ -79,7 +85,7 @@ class Table:
         for col in self.data.columns:
             kind = self.kinds[str(col)]
             values = self.data[col].tolist()
-            if kind in UNIT_KINDS:
+            if kind in UNIT_KINDS and not spans_orders(values, PER_CELL_ORDERS):
                 factor, unit = units.column_unit(kind, values)
                 columns[f"{col} ({unit})"] = [
                     units.DASH if units.missing(v) else units.number(float(v) / factor)
@@ -134,6 +140,12 @@ class Table:
         from autograder.course.verdicts import Verdict
 
         return Verdict.about(self, rule, holds, fails)
+
+
+def spans_orders(values, orders: float = 2) -> bool:
+    """True when the positive values span more than `orders` orders of magnitude."""
+    present = [float(v) for v in values if not units.missing(v) and float(v) > 0]
+    return len(present) > 1 and max(present) / min(present) > 10**orders
 
 
 def table_record(data: pd.DataFrame) -> dict[str, Any]:
