@@ -13,7 +13,7 @@ The notebook just loads it:
 
 Sealed is not secret: anyone can open every option, exactly as anyone can click every option.
 What it prevents is reading the answer off the screen or off the objects: a `Question` has a
-prompt, options, a hint and sealed bytes of equal length per question, no `answer`.
+prompt, options, a hint, a salt and sealed options of equal length, and no `answer`.
 
 The graded checkpoint asks *other* questions (also in quiz.toml, without their answers):
 
@@ -33,7 +33,7 @@ import html
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from functools import cached_property
 from importlib import resources
 from typing import Any
@@ -42,8 +42,7 @@ import ipywidgets as widgets
 
 from autograder.course.display import WidgetWithFallback
 
-__all__ = ["Checkpoint", "Feedback", "Question", "Quiz", "open_option", "score_checkpoint",
-           "seal_option"]
+__all__ = ["Checkpoint", "Feedback", "Question", "Quiz", "score_checkpoint", "seal_question"]
 
 _CORRECT_COLOR = "#1a7f37"
 _WRONG_COLOR = "#cf222e"
@@ -61,28 +60,35 @@ def inline_html(text: str) -> str:
 # --- sealing ----------------------------------------------------------------------------------
 
 
-def _keystream(salt: str, number: int, letter: str, length: int) -> bytes:
-    key = hashlib.sha256(f"{salt}:{number}:{letter}".encode()).digest()
+def _keystream(salt: str, letter: str, length: int) -> bytes:
+    key = hashlib.sha256(f"{salt}:{letter}".encode()).digest()
     return hashlib.shake_256(key).digest(length)
 
 
-def seal_option(salt: str, number: int, letter: str, correct: bool, feedback: str,
-                width: int) -> str:
-    """Question `number`'s option `letter`: its verdict and feedback, padded to `width` bytes."""
+def seal_option(salt: str, letter: str, correct: bool, feedback: str, width: int) -> str:
+    """Option `letter` of the question salted `salt`: verdict and feedback, `width` bytes long."""
     payload = (b"1" if correct else b"0") + feedback.encode()
     if len(payload) > width:
-        raise ValueError(f"feedback of question {number} {letter} is longer than {width} bytes")
+        raise ValueError(f"the feedback of option {letter} is longer than {width} bytes")
     payload += b" " * (width - len(payload))  # equal lengths: the size says nothing either
-    stream = _keystream(salt, number, letter, width)
+    stream = _keystream(salt, letter, width)
     return base64.b64encode(bytes(a ^ b for a, b in zip(payload, stream, strict=True))).decode()
 
 
-def open_option(salt: str, number: int, letter: str, sealed: str) -> tuple[bool, str]:
+def open_option(salt: str, letter: str, sealed: str) -> tuple[bool, str]:
     """(correct, feedback) of one sealed option."""
     data = base64.b64decode(sealed)
-    stream = _keystream(salt, number, letter, len(data))
+    stream = _keystream(salt, letter, len(data))
     payload = bytes(a ^ b for a, b in zip(data, stream, strict=True))
     return payload[:1] == b"1", payload[1:].decode().rstrip(" ")
+
+
+def seal_question(salt: str, options: Sequence[str], right: str,
+                  feedback: Mapping[str, str]) -> dict[str, str]:
+    """Every option sealed, padded to one length: letter -> sealed text."""
+    width = 1 + max(len(feedback[letter].encode()) for letter in options)
+    return {letter: seal_option(salt, letter, letter == right, feedback[letter], width)
+            for letter in options}
 
 
 # --- questions --------------------------------------------------------------------------------
@@ -90,12 +96,51 @@ def open_option(salt: str, number: int, letter: str, sealed: str) -> tuple[bool,
 
 @dataclass(frozen=True)
 class Question:
-    """One multiple-choice question as the student's objects hold it: no answer in it."""
+    """One multiple-choice question as the student's objects hold it: no answer in it.
+
+    Transitional: a lesson that still writes its questions in the notebook passes `answer`,
+    `mistake` and `explanation`; they are sealed at once and never stored. Remove them once
+    every lesson has a quiz.toml.
+    """
 
     prompt: str
     options: Mapping[str, str] = field(hash=False)  # letter -> option text
     hint: str = ""
     sealed: Mapping[str, str] = field(default_factory=dict, hash=False, repr=False)
+    salt: str = field(default="", repr=False)
+    answer: InitVar[str | None] = None
+    mistake: InitVar[str] = ""
+    explanation: InitVar[str] = ""
+
+    def __post_init__(self, answer: str | None, mistake: str, explanation: str) -> None:
+        if not str(self.prompt).strip():
+            raise ValueError("Question prompt is empty.")
+        keys = [str(key).strip().upper() for key in self.options]
+        if len(keys) < 2 or len(set(keys)) != len(keys):
+            raise ValueError(f"Question {self.prompt!r} needs 2 or more distinct option letters, "
+                             f"got {keys}.")
+        object.__setattr__(self, "options",
+                           dict(zip(keys, self.options.values(), strict=True)))
+        if answer is None:
+            return
+        right = str(answer).strip().upper()
+        if right not in keys:
+            raise ValueError(f"Question {self.prompt!r}: answer {answer!r} is not one of the "
+                             f"options {', '.join(keys)}.")
+        salt = hashlib.sha256(self.prompt.encode()).hexdigest()[:32]
+        wrong = f"Common mistake: {mistake}" if mistake else ""
+        feedback = {letter: explanation if letter == right else wrong for letter in keys}
+        object.__setattr__(self, "salt", salt)
+        object.__setattr__(self, "sealed", seal_question(salt, keys, right, feedback))
+
+    def open(self, letter: str) -> tuple[bool, str]:
+        """(correct, feedback) for choosing `letter`: what choosing it in the widget shows."""
+        return open_option(self.salt, letter, self.sealed[letter])
+
+
+# InitVar defaults would otherwise stay behind as class attributes (`Question.answer is None`).
+for _name in ("answer", "mistake", "explanation"):
+    delattr(Question, _name)
 
 
 @dataclass(frozen=True)
@@ -168,13 +213,15 @@ def _questions_text(title: str, questions: Sequence[Question], after: str) -> st
 class Quiz(WidgetWithFallback):
     """The lesson's quiz: a widget form, with `check` as the widget-free way to answer."""
 
-    def __init__(self, questions: Sequence[Question], salt: str,
-                 title: str = "Checkpoint quiz") -> None:
+    def __init__(self, questions: Sequence[Question], title: str = "Checkpoint quiz") -> None:
         self.questions: tuple[Question, ...] = tuple(questions)
         if not self.questions:
             raise ValueError("A quiz needs at least one question.")
+        for item in self.questions:
+            if not isinstance(item, Question) or not item.sealed:
+                raise TypeError("Quiz items must be Questions with sealed options "
+                                "(Quiz.load reads them from the lesson's bank).")
         self.title = title
-        self._salt = salt
         self._results: dict[int, bool] = {}  # latest widget result per question number
 
     @classmethod
@@ -182,9 +229,9 @@ class Quiz(WidgetWithFallback):
         """The quiz of `lesson` ("01-pickle"), from the package's compiled question bank."""
         bank = load_bank(lesson)
         questions = [Question(q["prompt"], _options(q["options"]), q["hint"],
-                              dict(zip(LETTERS, q["sealed"], strict=False)))
+                              dict(zip(LETTERS, q["sealed"], strict=False)), q["salt"])
                      for q in bank["quiz"]]
-        return cls(questions, bank["salt"], bank["title"])
+        return cls(questions, bank["title"])
 
     def __len__(self) -> int:
         return len(self.questions)
@@ -194,7 +241,7 @@ class Quiz(WidgetWithFallback):
         number = _number(number, len(self.questions))
         question = self.questions[number - 1]
         letter = _letter(question, number, choice)
-        correct, feedback = open_option(self._salt, number, letter, question.sealed[letter])
+        correct, feedback = question.open(letter)
         if correct:
             return Feedback(number, True, _join("Correct.", feedback))
         hint = f"Hint: {question.hint}" if question.hint else ""

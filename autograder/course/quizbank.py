@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.common.paths import ROOT
-from autograder.course.quiz import BANK_FOLDER, LETTERS, seal_option
+from autograder.course.quiz import BANK_FOLDER, LETTERS, seal_question
 
 BANK_NAME = "quiz.toml"
 MIN_QUIZ, MIN_CHECKPOINT, MIN_OPTIONS = 5, 3, 3
@@ -188,22 +188,24 @@ def longest_is_right(questions: Sequence[tuple[Sequence[str], str]]) -> int:
 
 def compile_bank(bank: Bank) -> dict:
     """The JSON a student's package holds: prompts, options, hints, sealed verdicts."""
-    salt = hashlib.sha256(b"quiz:" + bank.lesson.encode() + b":" + bank.source).hexdigest()[:32]
+    bank_salt = hashlib.sha256(b"quiz:" + bank.lesson.encode() + b":" + bank.source).hexdigest()
     quiz = []
     for number, question in enumerate(bank.quiz, start=1):
-        width = 1 + max(len(option.feedback.encode()) for option in question.options)
+        salt = hashlib.sha256(f"{bank_salt}:{number}".encode()).hexdigest()[:32]
+        letters = LETTERS[: len(question.options)]
+        sealed = seal_question(salt, letters, question.answer,
+                               {letter: option.feedback
+                                for letter, option in zip(letters, question.options, strict=True)})
         quiz.append({
             "prompt": question.prompt,
             "options": [option.text for option in question.options],
             "hint": question.hint,
-            "sealed": [seal_option(salt, number, LETTERS[i], option.right, option.feedback,
-                                   width)
-                       for i, option in enumerate(question.options)],
+            "salt": salt,
+            "sealed": [sealed[letter] for letter in letters],
         })
     return {
         "lesson": bank.lesson,
         "title": bank.title,
-        "salt": salt,
         "quiz": quiz,
         "checkpoint_title": bank.checkpoint_title,
         "checkpoint": [{"prompt": q.prompt, "options": list(q.options)}
