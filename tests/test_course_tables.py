@@ -31,9 +31,11 @@ def test_units_go_in_the_headers_and_numbers_read_well():
     assert "text-align: right" in page
 
 
-def test_a_column_spanning_orders_of_magnitude_gets_a_unit_per_cell():
-    table = Table(pd.DataFrame({"pickle": [1_675, 6_428_003]}), {"pickle": "size"})
+def test_sizes_spanning_orders_of_magnitude_get_a_unit_per_cell():
+    table = Table(pd.DataFrame({"pickle": [1_675, 6_428_003], "on disk": [0, 6_428_003]}),
+                  {"pickle": "size", "on disk": "size"})
     assert table.shown["pickle"].tolist() == ["1.7 KB", "6.4 MB"]
+    assert table.shown["on disk"].tolist() == ["0 bytes", "6.4 MB"]  # the whole kind, alike
 
 
 def test_kinds_are_guessed_from_dtypes_and_checked():

@@ -68,7 +68,7 @@ def flow(steps: Sequence[str | File], *, notes: Sequence[str] = (), title: str =
                 ax.text((start + end) / 2, height + 0.12, note, ha="center", va="bottom",
                         fontsize=8, color=EDGE_COLOR)
     ax.set_xlim(-0.2, len(steps) * (width + gap) - gap + 0.2)
-    ax.set_ylim(-0.2, height + 0.6)
+    ax.set_ylim(-0.2, height + (0.6 if any(notes) else 0.2))
     ax.set_aspect("equal")
     ax.axis("off")
     if title:

@@ -14,8 +14,8 @@ the table picks the unit that reads best for each column and names it in the hea
 digits, and a dash where a value is missing (None or NaN). Column kinds:
 
     size, duration, rate   one unit per column, in the header (common.units.column_unit);
-                           per cell instead when the column spans more than 3 orders of
-                           magnitude (1.7 KB next to 6.4 MB)
+                           per cell instead when the table's values of that kind span more
+                           than 3 orders of magnitude (1.7 KB next to 6.4 MB)
     ratio, percent         per cell: 3.50×, 15.4 %
     count, number          60,000; 0.0401 (three significant digits)
     text, flag             as written (never cut); yes/no
@@ -82,10 +82,13 @@ class Table:
     def shown(self) -> pd.DataFrame:
         """The table as text: formatted cells, headers with their units."""
         columns = {}
+        per_cell = {kind for kind in UNIT_KINDS if spans_orders(
+            [v for col in self.data.columns if self.kinds[str(col)] == kind
+             for v in self.data[col].tolist()], PER_CELL_ORDERS)}
         for col in self.data.columns:
             kind = self.kinds[str(col)]
             values = self.data[col].tolist()
-            if kind in UNIT_KINDS and not spans_orders(values, PER_CELL_ORDERS):
+            if kind in UNIT_KINDS and kind not in per_cell:
                 factor, unit = units.column_unit(kind, values)
                 columns[f"{col} ({unit})"] = [
                     units.DASH if units.missing(v) else units.number(float(v) / factor)
@@ -112,9 +115,12 @@ class Table:
         shown = self.shown.reset_index() if self._shows_index else self.shown
         numeric = [name for name, col in zip(self.shown.columns, self.data.columns, strict=True)
                    if self.kinds[str(col)] not in ("text", "flag")]
+        texts = [name for name in shown.columns if name not in numeric]
         styler = (shown.style.hide(axis="index")
                   .set_table_attributes('class="course-table"')
                   .set_properties(subset=numeric, **{"text-align": "right"})
+                  .set_properties(subset=texts, **{"text-align": "left"})
+                  .set_table_styles([{"selector": "th", "props": "text-align: left"}])
                   .format(escape="html")
                   .format_index(escape="html", axis=1))
         if self.title:
