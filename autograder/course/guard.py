@@ -9,7 +9,7 @@ file) and what is wrong:
 - an error or anything on stderr (nbgrader scores a grade cell with stderr output 0);
 - `NaN`/`nan` where a dash belongs, a `0x7f...` memory address (a raw repr), an
   `OrderedDict(`, `ModelProto(` or `PosixPath(` repr, six-decimal numbers (a pandas Styler's
-  default precision);
+  default precision), course-internal names ("seed 002"), "file(s)" plurals;
 - a cell whose outputs run longer than 40 lines, or a dict/JSON dump longer than 15;
 - a figure without alternative text (use `plots.show(fig, alt=...)`);
 - a verdict whose table was never shown, or whose text the table's own values contradict
@@ -38,6 +38,8 @@ PATTERNS = [
     (re.compile(r"\b0x[0-9a-fA-F]{6,}\b"), "a memory address (a raw repr)"),
     (re.compile(r"\b(?:OrderedDict|ModelProto|PosixPath|WindowsPath)\("), "a raw repr"),
     (re.compile(r"(?<![\d.])\d+\.\d{6}(?!\d)"), "six-decimal numbers (Styler's default)"),
+    (re.compile(r"\bseeds? \d{3}\b", re.I), "a course-internal name (seed NNN)"),
+    (re.compile(r"[a-z]\(s\)(?= [a-z])"), "a '(s)' plural: count it and write the right form"),
 ]
 _DATA_URI = re.compile(r"""(?:src|href)=["']data:[^"']*["']""")
 _TAG = re.compile(r"<[^>]+>")
