@@ -33,7 +33,6 @@ from autograder.course.quiz import LETTERS, Question, Quiz
 
 ASSIGNMENTS = assignment_ids()
 STANDARD = sorted(quizbank.bank_paths())
-BUDGET_SECONDS = {"07-capstone": 90}  # per solution notebook on 2 cores; 60 s unless listed
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 SNAPSHOT_LINES, SNAPSHOT_CHARS = 5, 400
 
@@ -137,13 +136,14 @@ def test_student_version_holds_no_solutions_or_hidden_tests(assignment):
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_solution_passes_every_test_cleanly_within_budget(solution_run, assignment):
-    """Every grade cell passes, and no cell anywhere has an error or stderr output."""
+def test_solution_passes_every_test_cleanly(solution_run, assignment):
+    """Every grade cell passes, and no cell anywhere has an error or stderr output.
+
+    Its run time is measured against a goal by `make bench` (bench/course.py), not here.
+    """
     result = solution_run(assignment)
+    print(f"\n{assignment}: solution ran in {result.seconds:.0f} s")
     assert result.ok, "\n".join(result.problems)
-    budget = BUDGET_SECONDS.get(assignment, 60)
-    print(f"\n{assignment}: solution ran in {result.seconds:.0f} s (budget {budget} s)")
-    assert result.seconds < budget, f"took {result.seconds:.0f} s (budget {budget} s)"
 
 
 @pytest.mark.notebook

@@ -53,7 +53,7 @@ def test_a_clean_notebook_passes():
     (lambda nb: nb.cells[0].outputs.append(stream("0.560000 19.320000\n")), "six-decimal"),
     (lambda nb: nb.cells[0].outputs.append(stream("careful\n", "stderr")), "cell 0: stderr"),
     (lambda nb: nb.cells[0].outputs.append(stream("as in seed 002\n")), "course-internal name"),
-    (lambda nb: nb.cells[0].outputs.append(stream("1 other file(s) under work\n")), "a '(s)' plural"),
+    (lambda nb: nb.cells[0].outputs.append(stream("1 other file(s) here\n")), "(s)' plural"),
     (lambda nb: nb.cells[0].outputs.append(stream("line\n" * 41)), "run to 42 lines"),
     (lambda nb: nb.cells[0].outputs.append(stream("{\n" + ' "a": 1,\n' * 16 + "}\n")),
      "a dump of 18 lines"),
