@@ -29,6 +29,7 @@ from bench.core import Measurement, Section, progress
 from bench.grading import ASSIGNMENT, QUICK_STUDENTS, STUDENTS, sample_submissions
 
 REPS = 3
+IDLE = 600  # seconds: a cluster left behind by a killed run ends itself
 WORKERS = 2
 MERGED = 200  # outcomes merged into each gradebook (the class's, under other names)
 QUICK_MERGED = 20
@@ -79,7 +80,7 @@ def measure(students: tuple[str, ...], reps: int, merged: int, scratch: Path) ->
 
     submissions = sample_submissions(ASSIGNMENT, students, scratch / "class")
     n = len(students)
-    cluster = dask_cluster.start(WORKERS)
+    cluster = dask_cluster.start(WORKERS, idle_timeout=IDLE)
     try:
         runs = grade_both(submissions, cluster.address, scratch, reps)
     finally:

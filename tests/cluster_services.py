@@ -14,7 +14,7 @@ import pytest
 
 from autograder.services import Unavailable, dask_cluster, postgres
 
-IDLE = 900  # seconds: a scheduler left behind by a killed test run ends itself
+IDLE = 3600  # seconds: a scheduler left behind by a killed test run ends itself
 
 
 def unavailable(reason: str):
