@@ -183,10 +183,14 @@ E2E = ("correct", "partly-right", "snoop", "memory-hog")  # full, partial, hosti
 
 @pytest.mark.notebook
 def test_the_sample_class_on_the_cluster_into_postgresql_grades_as_locally(
-        tmp_path, dask_scheduler, gradebook_url):
-    """01-pickle's sample class (what each kind of submission proves) graded on the loopback
-    cluster into PostgreSQL, and locally into SQLite: every cell's grade identical."""
+        tmp_path, gradebook_url, monkeypatch):
+    """01-pickle's sample class (what each kind of submission proves) graded on a loopback
+    cluster into PostgreSQL, and locally into SQLite: every cell's grade identical. In quick
+    mode on both sides (a local:2 cluster's workers inherit it), as `make test` runs lessons."""
+    from autograder.course.measure import QUICK_VARIABLE
     from autograder.grading import samples
+
+    monkeypatch.setenv(QUICK_VARIABLE, "1")
 
     submissions = samples.write_class("01-pickle", tmp_path / "class")
     for folder in submissions.iterdir():
@@ -194,7 +198,7 @@ def test_the_sample_class_on_the_cluster_into_postgresql_grades_as_locally(
             shutil.rmtree(folder)
     how = {"limits": Limits(timeout=90), "progress": False}
     local = grade("01-pickle", submissions, out=tmp_path / "local", workers=2, **how)
-    executor = DaskExecutor(dask_scheduler.address)
+    executor = DaskExecutor("local:2")
     try:
         remote = grade("01-pickle", submissions, out=tmp_path / "dask", executor=executor,
                        db_url=gradebook_url, **how)
