@@ -10,8 +10,10 @@ orchestrator grades on a cluster exactly as it does in its local process pool:
   outcome and the job's autograded notebooks and feedback HTML. The client unpacks those
   where a local job would have left them, so merging is unchanged. Workers never see the
   gradebook.
-- **The same sandbox.** `grade_submission` runs in a Dask worker's thread, so it spawns the
-  runner (`workers.can_fork`): the same namespaces, limits and hidden paths as a local job.
+- **The same sandbox.** A Dask worker is threaded, so the worker hands `grade_submission` to
+  a single-threaded helper process of its own, which forks the runner exactly as a process
+  of the local pool does (`helper_pool`): the same namespaces, limits and hidden paths, and no
+  nbgrader import per submission.
 - **The same environment.** The client's package versions (every pin of the course's
   requirements.txt), Python version and grader code travel with each parcel; a worker that
   differs is refused with what differs, and its jobs go to the others.
@@ -361,9 +363,10 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT):
             n = 0
         if n < 1:
             raise ValueError(f"--dask {address}: write local:N with N workers, e.g. local:2")
-        with dask.config.set(worker_config()):
-            cluster = LocalCluster(n_workers=n, threads_per_worker=NTHREADS, processes=True,
-                                   host="127.0.0.1", dashboard_address=None)
+        # set for good: a nanny reads it again when it restarts a worker that died
+        dask.config.set(worker_config())
+        cluster = LocalCluster(n_workers=n, threads_per_worker=NTHREADS, processes=True,
+                               host="127.0.0.1", dashboard_address=None)
         return Client(cluster, set_as_default=False)
     try:
         if address.startswith("tcp://"):  # refused at once, rather than retried to the timeout
