@@ -2,6 +2,7 @@
 
 import os
 import pwd
+import tempfile
 from pathlib import Path
 
 import psutil
@@ -26,7 +27,7 @@ def test_it_listens_on_loopback_only_as_an_unprivileged_user(postgres_server):
     else:
         assert server.username() == pwd.getpwuid(os.getuid()).pw_name
     data = Path(postgres_server.folder) / "data"
-    assert data.is_dir() and Path(postgres_server.folder).parent == Path("/tmp")
+    assert data.is_dir() and Path(postgres_server.folder).parent == Path(tempfile.gettempdir())
 
 
 def test_it_takes_its_own_password_only(postgres_server):
