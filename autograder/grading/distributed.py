@@ -319,13 +319,24 @@ def grade_parcel(parcel: Parcel) -> Delivery:
                        release=str(parcel_dir / "release"), out=str(jobs),
                        course_root=str(parcel_dir / COURSE), hide=(str(parcel_dir),))
         outcome = run_in_helper(here)
-        course = work / "course"
-        entries = [(course / kind / job.student / job.assignment,
-                    f"{kind}/{job.student}/{job.assignment}")
-                   for kind in ("autograded", "feedback")
-                   if (course / kind / job.student / job.assignment).is_dir()]
-        files = _tar(entries)
+        files = _tar(results(work / "course", job, parcel_dir / COURSE))
     return Delivery(replace(outcome, work=""), files, time.perf_counter() - start)
+
+
+def results(course: Path, job: GradeJob, config_root: Path) -> list[tuple[Path, str]]:
+    """What a worker sends back: the feedback, and the autograded folder but for what the
+    course ignores (the models a notebook saved: megabytes a job, and no grade in them)."""
+    from nbgrader.utils import find_all_files
+
+    ignore = course_config(config_root).CourseDirectory.get("ignore", [])
+    entries = []
+    for kind, skip in (("autograded", ignore), ("feedback", [])):
+        folder = course / kind / job.student / job.assignment
+        if folder.is_dir():
+            entries += [(Path(p), f"{kind}/{job.student}/{job.assignment}/"
+                                  f"{Path(p).relative_to(folder)}")
+                        for p in find_all_files(str(folder), skip)]
+    return entries
 
 
 # ---------------------------------------------------------------------- the executor
