@@ -22,14 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from autograder.common.paths import ROOT
-from bench.core import (
-    Section,
-    describe_error,
-    describe_machine,
-    plot,
-    progress,
-    render,
-)
+from autograder.common.text import error_line
+from bench.core import Section, describe_machine, plot, progress, render
 
 SECTIONS = ("grading", "artifacts", "course", "serialization", "setup")
 TITLES = {"grading": "Grading throughput", "artifacts": "Artifact checks",
@@ -46,11 +40,11 @@ def run_section(key: str, quick: bool) -> tuple[Section, bool]:
         module = importlib.import_module(f"bench.{key}")
     except ImportError as exc:
         return Section(key, TITLES[key], "", [], [f"Not run: `bench.{key}` cannot be imported "
-                                                  f"({describe_error(exc)})."]), False
+                                                  f"({error_line(exc)})."]), False
     try:
         section = module.run(quick=quick)
     except Exception as exc:  # one broken section must not cost the others
-        why = describe_error(exc)
+        why = error_line(exc)
         return Section(key, TITLES[key], "", [], [f"The section failed after "
                                                   f"{time.perf_counter() - start:.0f} s: "
                                                   f"{why}"], time.perf_counter() - start), False
@@ -101,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         plot(sections, image)
         link = os.path.relpath(image, out.parent)
     except Exception as exc:  # the report is worth writing without its plot
-        progress(f"plot: not drawn: {describe_error(exc)}")
+        progress(f"plot: not drawn: {error_line(exc)}")
         link = None
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(sections, machine, command=shlex.join(["python", "-m", "bench", *argv]),

@@ -22,8 +22,17 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.grading.outcome import last_line
-from bench.core import MB, Measurement, Section, progress, python_env, run_command
+from autograder.common import units
+from autograder.common.text import last_line
+from bench.core import (
+    MB,
+    Measurement,
+    Section,
+    progress,
+    python_env,
+    run_command,
+    with_unit,
+)
 
 ONNX_GOAL = 0.5  # seconds for a whole ONNX verify
 MARGIN = 0.5  # seconds allowed on top of the loader's own import time
@@ -252,7 +261,7 @@ def time_verify(artifacts: list[Artifact], repeats: int) -> tuple[list[Measureme
         if label in problems:
             notes.append(f"{label}: not measured: {problems[label]}")
             continue
-        load = f"load in child {float(np.median(loads[label])):.2f} s"
+        load = f"load in child {with_unit(float(np.median(loads[label])), 's')}"
         if artifact.modules is None:
             rows.append(Measurement(f"{label}: verify", "s", tuple(walls[label]),
                                     goal=ONNX_GOAL, note=f"{load}; fixed goal"))
@@ -263,8 +272,8 @@ def time_verify(artifacts: list[Artifact], repeats: int) -> tuple[list[Measureme
                                note=f"{count:,} modules, fresh process")
         rows.append(Measurement(f"{label}: verify", "s", tuple(walls[label]),
                                 goal=baseline.median + MARGIN,
-                                note=f"goal = import {baseline.median:.2f} s + {MARGIN} s; "
-                                     f"{load}"))
+                                note=f"goal = import {with_unit(baseline.median, 's')} "
+                                     f"+ {MARGIN} s; {load}"))
         rows.append(baseline)
     return rows, notes
 
@@ -327,10 +336,10 @@ def time_inspect(files: dict[str, Path], tiny: Path, repeats: int
         rows.append(Measurement(f"inspect {name}", "MB/s",
                                 tuple(size / MB / s for s in seconds[name]),
                                 higher_is_better=True,
-                                note=f"{size / MB:,.0f} MB file; whole command"))
+                                note=f"{units.size(size)} file; whole command"))
     if startup:
         rows.append(Measurement("inspect the small forest pickle", "s", tuple(startup),
-                                note=f"{tiny.stat().st_size / 1e3:,.0f} KB: mostly start-up, "
+                                note=f"{units.size(tiny.stat().st_size)}: mostly start-up, "
                                      "which every inspect row pays"))
     return rows, notes
 
@@ -370,11 +379,11 @@ own overhead, not on the size of scikit-learn or torch.
 
 **Inspect throughput.** `python -m autograder inspect` reads a file without running it. The
 large files hold a k-nearest-neighbours pipeline, which stores its training data
-({sizes['pickle protocol 5'] / MB:,.0f} MB as a pickle); MB/s is the file's size on disk over
+({units.size(sizes['pickle protocol 5'])} as a pickle); MB/s is the file's size on disk over
 the whole command's wall time, {inspect_repeats} runs each, interleaved, from the page cache
 (the files were just written), so disk speed is not part of it. The zlib row's MB/s is of
 compressed bytes; inspect decompresses
-{sizes['pickle protocol 5'] / max(sizes['joblib zlib 3'], 1):.1f}× as many.
+{units.ratio(sizes['pickle protocol 5'] / max(sizes['joblib zlib 3'], 1))} as many.
 """
     notes = notes + inspect_notes + [
         "The ONNX file takes float32 inputs; its labels are compared tie-aware (a float32 "

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from bench import artifacts
+from bench.core import with_unit
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,7 @@ def test_quick_run_verifies_pickle_and_onnx_with_computed_goals(section):
     baseline = rows["pickle (protocol 5): import its loader's modules"]
     assert 0 < baseline.median < pickle_row.median < 60
     assert pickle_row.goal == pytest.approx(baseline.median + artifacts.MARGIN)
-    assert f"import {baseline.median:.2f} s" in pickle_row.note
+    assert f"import {with_unit(baseline.median, 's')}" in pickle_row.note
     onnx_row = rows["ONNX (skl2onnx): verify"]
     assert onnx_row.goal == artifacts.ONNX_GOAL and 0 < onnx_row.median < 60
     assert not any(name.startswith("ONNX") and "import" in name for name in rows)
