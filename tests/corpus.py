@@ -30,6 +30,7 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+from payload import Payload
 
 from autograder.artifacts.handoff import plain_array, save_inputs
 from autograder.course import credit
@@ -68,15 +69,6 @@ class Corpus:
     def case(self, name: str) -> Case:
         return next(c for c in self.benign + self.malicious + self.corrupted if c.name == name)
 
-
-class Payload:
-    """Pickling this makes loading call func(*args)."""
-
-    def __init__(self, func, *args):
-        self.func, self.args = func, args
-
-    def __reduce__(self):
-        return self.func, self.args
 
 
 # ---------------------------------------------------------------------- data

@@ -12,22 +12,17 @@ import sys
 import joblib
 import numpy as np
 import pytest
+from payload import Payload
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 
 from autograder.artifacts.child import Refused, error_fields, load_joblib, parse_args, run
 from autograder.artifacts.handoff import save_inputs
+from autograder.artifacts.verdicts import ErrorKind
 
 X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]])
 Y = np.array(["repaid", "repaid", "default", "default"], dtype=object)
 
-
-class Payload:
-    def __init__(self, func, *args):
-        self.func, self.args = func, args
-
-    def __reduce__(self):
-        return self.func, self.args
 
 
 @pytest.fixture
@@ -84,6 +79,7 @@ def test_missing_method(tmp_path, inputs):
     status = child_run(save({"a": 1}, tmp_path / "d.pkl"), "pickle", inputs, tmp_path / "out")
     assert status["stage"] == "predict"
     assert status["error_type"] == "MissingMethod" and status["type"] == "builtins.dict"
+    assert status["error_kind"] == ErrorKind.MISSING_METHOD
     assert not (tmp_path / "out" / "out_0.npy").exists()
 
 
@@ -102,6 +98,7 @@ def test_the_child_refuses_globals_outside_the_allowlist(tmp_path, inputs):
     for fmt in ("pickle", "joblib"):
         status = child_run(path, fmt, inputs, tmp_path / "out")
         assert status["stage"] == "load" and status["error_type"] == "Refused"
+        assert status["error_kind"] == ErrorKind.REFUSED
         assert "posix.system" in status["error"]
     assert not canary.exists()
     # A trusted pair is accepted: the test of the allowlist is exact, not a blanket refusal.
@@ -152,8 +149,8 @@ def test_error_fields():
         raise ValueError("first line\nsecond line")
     except ValueError as exc:
         fields = error_fields(exc)
-    assert fields == {"error_type": "ValueError", "error": "first line",
-                      "where": "test_error_fields"}
+    assert fields == {"error_kind": ErrorKind.RAISED, "error_type": "ValueError",
+                      "error": "first line", "where": "test_error_fields"}
     assert error_fields(KeyError())["error"] == ""
 
 
