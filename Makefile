@@ -64,7 +64,7 @@ grade: install
 # grading against stock nbgrader, artifact checks, each lesson's run time, serialization
 # throughput, install time. Rewrites docs/benchmarks.md and docs/images/benchmarks.png.
 bench: install
-	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/autograder bench $(BENCH_ARGS)
 
 # Regenerate the student versions from the single source (never edit lessons/ by hand).
 lessons: install

@@ -1,7 +1,7 @@
 """Artifact checks: fresh-process `verify` latency per format, and `inspect` throughput.
 
 One small model is saved in every format the grader checks. Each row times the whole
-`python -m autograder verify` command, as an instructor or a grading script runs it: the parent
+`autograder verify` command, as an instructor or a grading script runs it: the parent
 analyses the file, starts the sandboxed child, the child imports what the format needs, loads,
 predicts, and the parent compares. The goal of a row is computed in the same run: ONNX must take
 ≤ 0.5 s; any other format ≤ 0.5 s + the time a fresh interpreter takes to import exactly the
@@ -25,6 +25,7 @@ import numpy as np
 from autograder.common import units
 from autograder.common.text import last_line
 from bench.core import (
+    AUTOGRADER,
     MB,
     Measurement,
     Section,
@@ -207,7 +208,7 @@ def build(folder: Path, quick: bool) -> list[Artifact]:
 
 
 def verify_command(artifact: Artifact) -> list[str]:
-    return [sys.executable, "-m", "autograder", "verify", str(artifact.path), "--inputs",
+    return [AUTOGRADER, "verify", str(artifact.path), "--inputs",
             str(artifact.inputs), "--expected", str(artifact.expected), *artifact.extra,
             "--json"]
 
@@ -304,7 +305,7 @@ def big_files(folder: Path, quick: bool) -> dict[str, Path]:
 
 
 def inspect_command(path: Path) -> list[str]:
-    return [sys.executable, "-m", "autograder", "inspect", str(path), "--json"]
+    return [AUTOGRADER, "inspect", str(path), "--json"]
 
 
 def time_inspect(files: dict[str, Path], tiny: Path, repeats: int
@@ -362,7 +363,7 @@ def run(quick: bool = False) -> Section:
     intro = f"""
 **Verify latency.** A scikit-learn pipeline (StandardScaler → RandomForest) and the course's
 PyTorch `CreditMLP` were saved in every format the grader checks, then each file was checked
-with the whole command an instructor runs, `python -m autograder verify FILE --inputs X.npy
+with the whole command an instructor runs, `autograder verify FILE --inputs X.npy
 --expected Y.npy`, {repeats} times per format, on {rows_checked} held-out rows.
 The time is the command's wall clock: the static analysis, a fresh sandboxed child that imports
 the format's libraries, loads the file, predicts, and the comparison. Rounds are interleaved
@@ -377,7 +378,7 @@ over a thousand torch modules that `import torch` does not). The import is timed
 rounds as the verify, so each goal is computed here, not typed: the checker is judged on its
 own overhead, not on the size of scikit-learn or torch.
 
-**Inspect throughput.** `python -m autograder inspect` reads a file without running it. The
+**Inspect throughput.** `autograder inspect` reads a file without running it. The
 large files hold a k-nearest-neighbours pipeline, which stores its training data
 ({units.size(sizes['pickle protocol 5'])} as a pickle); MB/s is the file's size on disk over
 the whole command's wall time, {inspect_repeats} runs each, interleaved, from the page cache

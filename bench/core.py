@@ -30,6 +30,7 @@ from autograder.common.text import last_line
 from autograder.common.units import DASH, number, ratio
 
 MB = 1e6  # throughput in decimal megabytes per second, like disks and networks
+AUTOGRADER = str(Path(sys.executable).with_name("autograder"))  # the course's command line
 
 
 @dataclass(frozen=True)

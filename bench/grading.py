@@ -1,4 +1,4 @@
-"""Grading throughput: `python -m autograder grade` against stock, sequential `nbgrader autograde`.
+"""Grading throughput: `autograder grade` against stock, sequential `nbgrader autograde`.
 
 Both grade the same submissions of the sample class, in turn, several times (the order flips
 each repetition, so drift in the machine's speed hits both alike). Stock nbgrader runs in a
@@ -27,7 +27,7 @@ from pathlib import Path
 from autograder.common.paths import ROOT, course_config
 from autograder.grading import samples
 from autograder.grading.timed import read_timings
-from bench.core import Measurement, Section, progress, python_env, run_command
+from bench.core import AUTOGRADER, Measurement, Section, progress, python_env, run_command
 
 ASSIGNMENT = "01-pickle"
 # Four notebooks of about the same length, so two workers stay evenly busy.
@@ -109,11 +109,11 @@ def run_stock(course: Path, assignment: str) -> Run:
 
 
 def run_ours(assignment: str, submissions: Path, out: Path, workers: int) -> Run:
-    done = run_command([sys.executable, "-m", "autograder", "grade", assignment,
+    done = run_command([AUTOGRADER, "grade", assignment,
                         "--submissions", str(submissions), "--out", str(out),
                         "--workers", str(workers)], env=python_env(), timeout=TIMEOUT)
     if done.problem:
-        raise RuntimeError(f"python -m autograder grade failed: {done.problem}")
+        raise RuntimeError(f"autograder grade failed: {done.problem}")
     with open(out / f"{assignment}-outcomes.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     jobs = tuple(float(r["seconds"]) for r in rows)
@@ -150,7 +150,7 @@ def measure(assignment: str, students: tuple[str, ...], reps: int, workers: int,
     rows = [
         Measurement(f"stock `nbgrader autograde`, sequential, {n} submissions", "s",
                     tuple(r.seconds for r in stock_runs)),
-        Measurement(f"`python -m autograder grade`, {workers} workers, {n} submissions", "s",
+        Measurement(f"`autograder grade`, {workers} workers, {n} submissions", "s",
                     tuple(r.seconds for r in our_runs),
                     note="intake, sandboxed autograde, feedback HTML, merge, CSVs"),
         Measurement("speed-up (stock time / ours), same repetition", "×",

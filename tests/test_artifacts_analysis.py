@@ -12,6 +12,7 @@ import io
 import json
 import pickle
 import tracemalloc
+import warnings
 import zipfile
 
 import corpus as corpora
@@ -319,3 +320,53 @@ def test_npy_with_objects_is_walked(tmp_path):
     (tmp_path / "evil.npy").write_bytes(buffer.getvalue()
                                         + b"\x80\x04cos\nsystem\n\x8c\x04true\x85R.")
     assert "'os.system'" in analyze(tmp_path / "evil.npy").reason()
+
+
+def test_storage_sizes_are_torchs_own():
+    import torch
+
+    from autograder.artifacts.analysis import STORAGE_ITEMSIZE
+
+    for name, itemsize in STORAGE_ITEMSIZE.items():
+        with warnings.catch_warnings():  # the typed storage classes are deprecated
+            warnings.simplefilter("ignore", UserWarning)
+            dtype = getattr(torch, name).dtype
+        assert torch.empty(0, dtype=dtype).element_size() == itemsize, name
+
+
+def test_honest_npz_and_legacy_torch_files_are_safe(tmp_path):
+    import torch
+
+    arrays = {"w": np.ones((3, 2)), "names": np.array(["a", None], dtype=object)}
+    for save, name in ((np.savez, "plain.npz"), (np.savez_compressed, "packed.npz")):
+        save(tmp_path / name, **arrays)
+        report = analyze(tmp_path / name)
+        assert (report.format, report.verdict) == (Format.NPZ, Verdict.SAFE), report
+        assert report.notes == ("2 array(s)",)
+    state = {"w": torch.ones(2, 3), "b": torch.zeros(3, dtype=torch.float64)}
+    torch.save(state, tmp_path / "legacy.pt", _use_new_zipfile_serialization=False)
+    report = analyze(tmp_path / "legacy.pt")
+    assert (report.format, report.verdict) == (Format.TORCH_LEGACY, Verdict.SAFE), report
+    assert report.notes == ("2 storage(s) in torch's legacy (non-zip) format",)
+
+
+def test_legacy_torch_files_are_read_to_their_last_byte(tmp_path):
+    import torch
+
+    torch.save({"w": torch.ones(4)}, tmp_path / "w.pt", _use_new_zipfile_serialization=False)
+    data = (tmp_path / "w.pt").read_bytes()
+    (tmp_path / "longer.pt").write_bytes(data + b"\x80\x02cos\nsystem\n.")
+    assert "bytes follow the last tensor" in analyze(tmp_path / "longer.pt").reason()
+    (tmp_path / "short.pt").write_bytes(data[:-1])
+    report = analyze(tmp_path / "short.pt")
+    assert report.verdict == Verdict.UNREADABLE and "truncated" in report.problem
+    with open(tmp_path / "whole.pt", "wb") as f:  # a whole module: weights_only refuses it too
+        torch.save(torch.nn.Linear(2, 1), f, _use_new_zipfile_serialization=False)
+    assert "nn.Module" in analyze(tmp_path / "whole.pt").reason()
+
+
+def test_an_npz_object_array_is_walked_like_a_pickle(tmp_path):
+    np.savez(tmp_path / "evil.npz", ok=np.ones(2),
+             bad=np.array([print], dtype=object))
+    report = analyze(tmp_path / "evil.npz")
+    assert report.verdict == Verdict.UNSAFE and "builtins.print" in report.reason()

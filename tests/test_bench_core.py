@@ -113,7 +113,7 @@ def sections() -> list[Section]:
 def render(**options) -> str:
     machine = core.Machine("Test CPU", 2, 7.8, "Debian", "CPython 3.11.7", "numpy 2",
                            (0.1, 0.2, 0.3), (1.0, 0.5, 0.25))
-    return core.render(sections(), machine, command="python -m bench --only artifacts",
+    return core.render(sections(), machine, command="autograder bench --only artifacts",
                        total_seconds=125, when=datetime(2025, 1, 2, 3, 4, tzinfo=UTC),
                        **options)
 
@@ -121,7 +121,7 @@ def render(**options) -> str:
 def test_report_says_when_how_and_on_what():
     text = render(plot="images/benchmarks.png")
     assert text.startswith("# Benchmarks\n")
-    assert "Started on 2025-01-02 03:04 UTC by `python -m bench --only artifacts`" in text
+    assert "Started on 2025-01-02 03:04 UTC by `autograder bench --only artifacts`" in text
     assert "2.1 min of wall time (125 s)" in text
     for row in ("| CPU | Test CPU |", "| Cores | 2 |", "| RAM | 7.8 GiB |", "| OS | Debian |",
                 "| Python | CPython 3.11.7 |", "before | 0.10 / 0.20 / 0.30 |",

@@ -611,8 +611,9 @@ def analyze(path, *, max_bytes: int = DEFAULT_MAX_BYTES, trusted=()) -> Report:
                     f"bomb or an oversized file), so it was not read further")
     except Unanalysable as exc:
         result.find(f"it holds {exc}, so where its next opcode starts cannot be known")
-    except _Problem as exc:
-        return report(Verdict.UNREADABLE, problem=str(exc), kind=exc.kind)
+    except _Problem as exc:  # what was found before the damage still refuses the file
+        verdict = Verdict.UNSAFE if result.findings else Verdict.UNREADABLE
+        return report(verdict, problem=str(exc), kind=exc.kind)
     except OSError as exc:
         return report(Verdict.UNREADABLE, problem=f"'{path.name}' cannot be read: {exc}",
                       kind=Problem.CORRUPT)
