@@ -191,3 +191,28 @@ def test_audit_hook_blocks_processes_sockets_and_writes_outside(tmp_path):
                                      "socket"], "blocked"), out.stderr
     assert (work / "inside.txt").read_text() == "allowed"
     assert not outside.exists() and keep.exists()
+
+
+def test_npz_arrays_are_outputs_and_object_arrays_use_the_restricted_unpickler(tmp_path,
+                                                                              inputs):
+    labels = np.array(["repaid", None], dtype=object)
+    np.savez_compressed(tmp_path / "ok.npz", w=np.eye(2), labels=labels)
+    status = child_run(tmp_path / "ok.npz", "npz", inputs, tmp_path / "out", method="value")
+    assert status["stage"] == "done" and status["outputs"] == ["w", "labels"]
+    np.testing.assert_array_equal(np.load(tmp_path / "out" / "out_0.npy"), np.eye(2))
+    assert np.load(tmp_path / "out" / "out_1.npy").tolist() == ["repaid", "None"]
+    canary = tmp_path / "canary"
+    np.savez(tmp_path / "evil.npz", w=np.eye(2),
+             bad=np.array([Payload(os.system, f"touch {canary}")], dtype=object))
+    status = child_run(tmp_path / "evil.npz", "npz", inputs, tmp_path / "out", method="value")
+    assert status["stage"] == "load" and status["error_kind"] == ErrorKind.REFUSED
+    assert not canary.exists()
+
+
+def test_legacy_torch_files_load_weights_only(tmp_path, inputs):
+    import torch
+
+    torch.save({"w": torch.arange(3.0)}, tmp_path / "w.pt", _use_new_zipfile_serialization=False)
+    status = child_run(tmp_path / "w.pt", "torch-legacy", inputs, tmp_path / "out",
+                       method="value")
+    assert status["stage"] == "done", status

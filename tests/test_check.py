@@ -655,3 +655,58 @@ def test_a_trusted_payload_is_still_stopped_in_the_sandbox(tmp_path, model, X_te
     assert "PermissionError" in result.message and "sandbox" in result.message
     assert not canary.exists()
     assert result.network_isolated is not None
+
+
+WITHOUT_RLIMITS_OR_LIBC = """
+import ctypes, json, os, pickle, sys
+
+sys.modules["resource"] = None  # Windows has no resource module: importing it fails
+real_cdll = ctypes.CDLL
+
+
+class NoProcessHandle(real_cdll):  # Windows cannot open the process's own C library
+    def __init__(self, name, *args, **kwargs):
+        if name is None:
+            raise OSError("no CDLL(None) on this platform")
+        super().__init__(name, *args, **kwargs)
+
+
+ctypes.CDLL = NoProcessHandle
+import autograder  # noqa: E402
+from autograder.check import check_artifact  # noqa: E402
+from payload import Payload  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+
+folder, canary = sys.argv[1], sys.argv[2]
+X = [[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]]
+model = LogisticRegression().fit(X, [0, 0, 1, 1])
+with open(os.path.join(folder, "honest.pkl"), "wb") as f:
+    pickle.dump(model, f)
+with open(os.path.join(folder, "payload.pkl"), "wb") as f:
+    pickle.dump(Payload(os.system, f"touch {canary}"), f)
+honest = check_artifact(os.path.join(folder, "honest.pkl"), model, X)
+payload = check_artifact(os.path.join(folder, "payload.pkl"), model, X)
+print(json.dumps({"honest": [honest.ok, list(honest.isolation), honest.message],
+                  "payload": [payload.verdict, payload.message]}))
+"""
+
+
+def test_check_works_where_there_are_no_rlimits_and_no_libc(tmp_path):
+    """As on Windows: no `resource` module, no ctypes.CDLL(None), so no rlimits and no
+    namespaces. The package still imports, an honest pickle still checks (in a child with
+    fewer walls, which the result lists) and a payload is refused by the static analysis."""
+    import json
+    import subprocess
+
+    canary = tmp_path / "canary"
+    done = subprocess.run([sys.executable, "-c", WITHOUT_RLIMITS_OR_LIBC, str(tmp_path),
+                           str(canary)], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).parent)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    ok, isolation, message = found["honest"]
+    assert ok, message
+    assert "resource limits" not in isolation and "no network" not in isolation
+    assert {"temporary folder", "scrubbed environment", "wall-clock timeout"} <= set(isolation)
+    assert found["payload"][0] == "unsafe" and "posix.system" in found["payload"][1]
+    assert not canary.exists()

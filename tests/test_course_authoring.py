@@ -1,7 +1,8 @@
 """Both trees of every lesson: generated without drift, solutions pass, student versions fail.
 
 Each notebook executes once per direction: `validate` runs nbgrader's Validator, which also
-proves the solution runs top to bottom without an error or stderr output, within budget.
+proves the solution runs top to bottom without an error or stderr output (`make bench` times
+it against its goal).
 """
 
 import json
@@ -12,7 +13,6 @@ from autograder.common.paths import ROOT
 from autograder.course.authoring import assignment_ids, drift, validate
 
 ASSIGNMENTS = assignment_ids()
-BUDGET_SECONDS = {"07-capstone": 90}  # per solution notebook on 2 cores; 60 s unless listed
 
 
 def notebook(tree: str, assignment: str) -> dict:
@@ -69,11 +69,10 @@ def test_student_version_holds_no_solutions_or_hidden_tests(assignment):
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_solution_passes_every_test_cleanly_within_budget(assignment):
+def test_solution_passes_every_test_cleanly(assignment):
+    """Its run time is measured, against a goal, by `make bench` (bench/course.py)."""
     result = validate(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
     assert result.ok, "\n".join(result.problems)
-    budget = BUDGET_SECONDS.get(assignment, 60)
-    assert result.seconds < budget, f"took {result.seconds:.0f} s (budget {budget} s)"
 
 
 @pytest.mark.notebook

@@ -292,7 +292,8 @@ def call(obj, method: str, names, columns) -> list:
     if isinstance(obj, OnnxSession):
         return obj.run(names, columns)
     if method == "value":
-        return list(obj.values()) if isinstance(obj, Arrays) else [_as_array(obj)]
+        return [_as_array(value) for value in (obj.values() if isinstance(obj, Arrays)
+                                               else [obj])]
     if "torch" in sys.modules and isinstance(obj, sys.modules["torch"].nn.Module):
         import torch
 

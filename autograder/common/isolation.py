@@ -1,5 +1,4 @@
-"""The kernel calls both sandboxes are built on: unshare(2), prctl(2), lowering rlimits, and
-ending a process group.
+"""The OS calls both sandboxes are built on: unshare(2), prctl(2), rlimits, killing a group.
 
 `autograder.artifacts.sandbox` (the child that loads an artifact) and `autograder.grading`
 (a student's whole grading run) isolate different things, the same way. Python 3.11 has no

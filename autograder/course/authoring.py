@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.common.paths import ROOT, course_config
+from autograder.common.text import last_line
 
 
 def assignment_ids(root: Path = ROOT) -> list[str]:
@@ -29,7 +30,7 @@ def nbgrader_bin() -> str:
     return str(Path(sys.executable).with_name("nbgrader"))
 
 
-def generate(root: Path = ROOT, release: Path | None = None) -> None:
+def generate_lessons(root: Path = ROOT, release: Path | None = None) -> None:
     """Run `nbgrader generate_assignment` for every lesson, into lessons/ or into `release`."""
     for assignment in assignment_ids(root):
         command = [nbgrader_bin(), "generate_assignment", assignment, "--force", "--no-db",
@@ -43,7 +44,7 @@ def drift(root: Path = ROOT) -> list[str]:
     """Files that differ between the committed lessons/ and a fresh generation."""
     with tempfile.TemporaryDirectory(prefix="lessons-") as tmp:
         fresh = Path(tmp) / "lessons"
-        generate(root, fresh)
+        generate_lessons(root, fresh)
         return sorted(_differences(filecmp.dircmp(root / "lessons", fresh), Path("lessons")))
 
 
@@ -59,14 +60,13 @@ def _differences(cmp: filecmp.dircmp, prefix: Path) -> list[str]:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Validation:
     notebook: str
     invert: bool
     ok: bool
     seconds: float
     problems: list[str] = field(default_factory=list)
-
 
 
 def validate(notebook: Path, *, invert: bool = False, root: Path = ROOT) -> Validation:
@@ -88,11 +88,8 @@ def validate(notebook: Path, *, invert: bool = False, root: Path = ROOT) -> Vali
         start = time.perf_counter()
         results = validator.validate(str(work / notebook.name))
         seconds = time.perf_counter() - start
-    problems = [f"{kind}: {first_line(cell.get('raw_error') or cell['source'])}"
+    # A traceback's last line says what went wrong; a failing cell's source ends in its assert.
+    problems = [f"{kind}: {last_line(cell.get('raw_error') or cell['source'])}"
                 for kind, cells in results.items() for cell in cells]
-    return Validation(str(notebook), invert, not problems, seconds, problems)
-
-
-def first_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1][:200] if lines else ""
+    return Validation(notebook=str(notebook), invert=invert, ok=not problems, seconds=seconds,
+                      problems=problems)
