@@ -61,6 +61,7 @@ from autograder.artifacts.verification import (
     Expected,
     Rebuild,
     Verification,
+    tie_aware,
     verify_file,
 )
 from autograder.common import units
@@ -204,8 +205,7 @@ def live_outputs(model, X, method: str, fmt: str) -> Expected:
             return Expected(outputs=plain_array(out.detach().cpu().numpy()))
         expected = plain_array(getattr(model, method)(X))
         proba = None
-        if fmt == Format.ONNX and method == "predict" and callable(getattr(model, "predict_proba",
-                                                                          None)):
+        if tie_aware(fmt, method) and callable(getattr(model, "predict_proba", None)):
             proba = plain_array(model.predict_proba(X))
         return Expected(outputs=expected, proba=proba)
 

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +47,7 @@ class Artifact:
     path: Path
     inputs: Path
     expected: Path
+    _: KW_ONLY
     hparams: dict | None = None  # a weights-only file: CreditMLP's constructor arguments
     modules: Path | None = None  # JSON list of what its loader imports; None for ONNX
     problem: str = ""  # why it cannot be measured (its loader failed once already)
@@ -181,8 +182,9 @@ def build_torch(folder: Path, n_rows: int) -> list[Artifact]:
     exported = torch.export.export(model, (torch.from_numpy(X[:4]),),
                                    dynamic_shapes={"x": {0: torch.export.Dim("batch")}})
     torch.export.save(exported, folder / "mlp.pt2")
-    return [Artifact("torch state_dict", folder / "mlp.pt", inputs, expected, weights),
-            Artifact("safetensors", folder / "mlp.safetensors", inputs, expected, weights),
+    return [Artifact("torch state_dict", folder / "mlp.pt", inputs, expected, hparams=weights),
+            Artifact("safetensors", folder / "mlp.safetensors", inputs, expected,
+                     hparams=weights),
             Artifact("TorchScript", folder / "mlp_scripted.pt", inputs, expected),
             Artifact("torch.export (.pt2)", folder / "mlp.pt2", inputs, expected)]
 
@@ -202,8 +204,7 @@ def build(folder: Path, quick: bool) -> list[Artifact]:
                 modules = loader_modules(a, folder)
             except (RuntimeError, ValueError) as exc:
                 problem = str(exc)
-        recorded.append(Artifact(a.label, a.path, a.inputs, a.expected, a.hparams, modules,
-                                 problem))
+        recorded.append(replace(a, modules=modules, problem=problem))
     return recorded
 
 

@@ -20,7 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -40,6 +40,7 @@ class Measurement:
     name: str  # row label, e.g. "ONNX verify (fresh process)"
     unit: str  # "s", "MB/s", "×", "% of memcpy"
     values: tuple[float, ...]  # one per repetition, raw
+    _: KW_ONLY
     goal: float | None = None  # threshold, in `unit`
     higher_is_better: bool = False  # goal direction: value >= goal if True, else value <= goal
     note: str = ""  # one short line shown in the table
@@ -125,7 +126,7 @@ def progress(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Timed:
     """A command that was run and timed; `problem` is one line when it failed, else ''."""
 
@@ -149,16 +150,19 @@ def run_command(command: list[str], *, timeout: float = 600, cwd: Path | None = 
         done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
                               timeout=timeout)
     except subprocess.TimeoutExpired:
-        return Timed(time.perf_counter() - start, None, "", "",
-                     f"`{Path(command[0]).name}` took longer than {timeout:g} s")
+        return Timed(seconds=time.perf_counter() - start, returncode=None, stdout="",
+                     stderr="", problem=f"`{Path(command[0]).name}` took longer than "
+                                        f"{timeout:g} s")
     except OSError as exc:
-        return Timed(0.0, None, "", "", f"cannot run `{command[0]}`: {exc.strerror or exc}")
+        return Timed(seconds=0.0, returncode=None, stdout="", stderr="",
+                     problem=f"cannot run `{command[0]}`: {exc.strerror or exc}")
     seconds = time.perf_counter() - start
     problem = ""
     if done.returncode not in expect:
         why = last_line(done.stderr) or last_line(done.stdout) or "no output"
         problem = f"`{Path(command[0]).name}` exited with {done.returncode}: {why}"
-    return Timed(seconds, done.returncode, done.stdout, done.stderr, problem)
+    return Timed(seconds=seconds, returncode=done.returncode, stdout=done.stdout,
+                 stderr=done.stderr, problem=problem)
 
 
 def python_env() -> dict:
@@ -170,7 +174,7 @@ def python_env() -> dict:
 # ---------------------------------------------------------------------- the machine
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Machine:
     cpu: str
     cores: int

@@ -30,7 +30,7 @@ SEED = 20241122
 
 
 @dataclass(frozen=True)
-class Format:
+class Codec:
     name: str
     suffix: str
     save: Callable[[np.ndarray, Path], None]
@@ -110,13 +110,13 @@ def _onnx_load(path):
     return numpy_helper.to_array(onnx.load_model(path).graph.initializer[0])
 
 
-FORMATS = (
-    Format("pickle protocol 5", ".pkl", _pickle_save, _pickle_load),
-    Format("joblib (uncompressed)", ".joblib", _joblib_save, _joblib_load),
-    Format("numpy .npy", ".npy", _npy_save, _npy_load),
-    Format("safetensors (numpy API)", ".safetensors", _safetensors_save, _safetensors_load),
-    Format("torch.save / torch.load", ".pt", _torch_save, _torch_load),
-    Format("ONNX initializer", ".onnx", _onnx_save, _onnx_load),
+CODECS = (
+    Codec("pickle protocol 5", ".pkl", _pickle_save, _pickle_load),
+    Codec("joblib (uncompressed)", ".joblib", _joblib_save, _joblib_load),
+    Codec("numpy .npy", ".npy", _npy_save, _npy_load),
+    Codec("safetensors (numpy API)", ".safetensors", _safetensors_save, _safetensors_load),
+    Codec("torch.save / torch.load", ".pt", _torch_save, _torch_load),
+    Codec("ONNX initializer", ".onnx", _onnx_save, _onnx_load),
 )
 
 
@@ -147,7 +147,7 @@ def _timed(func, *args) -> tuple[float, object]:
     return time.perf_counter() - start, result
 
 
-def measure(size: int, repeats: int, folder: Path, formats=FORMATS
+def measure(size: int, repeats: int, folder: Path, formats=CODECS
             ) -> tuple[dict[str, list[float]], list[float], dict[str, str]]:
     """Interleaved rounds: memcpy, then every format's save and load (the order rotates each
     round, so no format always runs first). Returns per '<format> save|load' the seconds, the
@@ -218,7 +218,7 @@ def run(quick: bool = False) -> Section:
                                 higher_is_better=True,
                                 note=f"{units.rate(np.median([size / t for t in fresh]))}; "
                                      "allocates, like every load"))
-        for fmt in FORMATS:
+        for fmt in CODECS:
             if fmt.name in problems:
                 notes.append(f"{fmt.name}: not measured: {problems[fmt.name]}")
                 continue

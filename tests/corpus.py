@@ -27,7 +27,7 @@ import sys
 import warnings
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 
 import joblib
@@ -50,6 +50,7 @@ class Case:
     verdict: str  # what inspect must say
     inputs: Path | None = None
     expected: Path | None = None
+    _: KW_ONLY
     method: str = "predict"
     model_class: str = ""
     model_kwargs: dict = field(default_factory=dict)

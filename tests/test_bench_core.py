@@ -111,8 +111,9 @@ def sections() -> list[Section]:
 
 
 def render(**options) -> str:
-    machine = core.Machine("Test CPU", 2, 7.8, "Debian", "CPython 3.11.7", "numpy 2",
-                           (0.1, 0.2, 0.3), (1.0, 0.5, 0.25))
+    machine = core.Machine(cpu="Test CPU", cores=2, ram_gb=7.8, os="Debian",
+                           python="CPython 3.11.7", packages="numpy 2",
+                           load_before=(0.1, 0.2, 0.3), load_after=(1.0, 0.5, 0.25))
     return core.render(sections(), machine, command="autograder bench --only artifacts",
                        total_seconds=125, when=datetime(2025, 1, 2, 3, 4, tzinfo=UTC),
                        **options)
