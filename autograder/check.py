@@ -55,9 +55,8 @@ from autograder.artifacts.analysis import Report
 from autograder.artifacts.formats import looks_like_text
 from autograder.artifacts.handoff import plain_array
 from autograder.artifacts.streams import DEFAULT_MAX_BYTES
-from autograder.artifacts.verdicts import Format, Problem, Verdict
+from autograder.artifacts.verdicts import Conclusion, Format, Problem, Verdict
 from autograder.artifacts.verification import (
-    Conclusion,
     Expected,
     Rebuild,
     Verification,
@@ -252,41 +251,41 @@ def _result(path: Path, v: Verification, *, n_rows: int, method: str, output,
         isolation=tuple(v.layers))
 
 
+# The student's line for each conclusion that needs no more than filling in (see _message).
+MESSAGES = {
+    Conclusion.UNREBUILDABLE: "'{name}' {v.problem}.",
+    Conclusion.NO_EXPECTED: "Your in-memory model's {method}() failed: {error}",
+    Conclusion.TIMEOUT: "Loading '{name}' and predicting took longer than {timeout:g} s in a "
+                        "fresh process, so it was stopped.",
+    Conclusion.CRASHED: "The fresh process loading '{name}' died (exit code {r.returncode}) "
+                        "before reporting a result.",
+    Conclusion.MISSING_METHOD: "'{name}' holds a {loaded_as}, which has no {method}() method: "
+                               "save the fitted model itself.",
+    Conclusion.CALL_FAILED: "'{name}' loaded, but {method}() failed in a fresh process: "
+                            "{r.error_type}: {r.error}",
+    Conclusion.NO_OUTPUT: "'{name}' reloaded, but it has no output {output!r} (it has "
+                          "{outputs}).",
+    Conclusion.SHAPE_DIFFERS: "'{name}' reloaded, but its {method}() output has shape "
+                              "{v.got.shape}; the live model gives {v.expected.outputs.shape}.",
+}
+
+
 def _message(path: Path, v: Verification, *, n_rows: int, method: str, output,
              timeout: float) -> str:
     report, reloaded, comparison = v.report, v.reloaded, v.comparison
     name, size = path.name, report.size_bytes
-    match v.conclusion:
-        case Conclusion.UNREADABLE:
-            return unreadable_message(path, report)
-        case Conclusion.REFUSED:
-            return refusal_message(name, report)
-        case Conclusion.UNREBUILDABLE:
-            return f"'{name}' {v.problem}."
-        case Conclusion.NO_EXPECTED:
-            return f"Your in-memory model's {method}() failed: {error_line(v.error)}"
-        case Conclusion.TIMEOUT:
-            return (f"Loading '{name}' and predicting took longer than {timeout:g} s in a "
-                    f"fresh process, so it was stopped.")
-        case Conclusion.CRASHED:
-            return (f"The fresh process loading '{name}' died (exit code "
-                    f"{reloaded.returncode}) before reporting a result.")
-        case Conclusion.NOT_LOADED:
-            return explain_load_error(name, reloaded.error_type, reloaded.error, _head(path),
-                                      size)
-        case Conclusion.MISSING_METHOD:
-            loaded_as = reloaded.loaded_type.rsplit(".", 1)[-1] or "object"
-            return (f"'{name}' holds a {loaded_as}, which has no {method}() method: save the "
-                    f"fitted model itself.")
-        case Conclusion.CALL_FAILED:
-            return (f"'{name}' loaded, but {method}() failed in a fresh process: "
-                    f"{reloaded.error_type}: {reloaded.error}")
-        case Conclusion.NO_OUTPUT:
-            return (f"'{name}' reloaded, but it has no output {output!r} (it has "
-                    f"{list(reloaded.output_names)}).")
-        case Conclusion.SHAPE_DIFFERS:
-            return (f"'{name}' reloaded, but its {method}() output has shape {v.got.shape}; "
-                    f"the live model gives {v.expected.outputs.shape}.")
+    if v.conclusion == Conclusion.UNREADABLE:
+        return unreadable_message(path, report)
+    if v.conclusion == Conclusion.REFUSED:
+        return refusal_message(name, report)
+    if v.conclusion == Conclusion.NOT_LOADED:
+        return explain_load_error(name, reloaded.error_type, reloaded.error, _head(path), size)
+    if v.conclusion in MESSAGES:
+        return MESSAGES[v.conclusion].format(
+            name=name, method=method, timeout=timeout, output=output, v=v, r=reloaded,
+            error=error_line(v.error) if v.error else "",
+            loaded_as=reloaded and (reloaded.loaded_type.rsplit(".", 1)[-1] or "object"),
+            outputs=reloaded and list(reloaded.output_names))
     how = "" if comparison.policy == "exact" else f" ({comparison.describe()})"
     if v.conclusion == Conclusion.DIFFERENT:
         diff = "" if np.isnan(comparison.max_abs_diff) else \

@@ -29,6 +29,7 @@ import argparse
 import json
 from pathlib import Path
 
+from autograder.artifacts.verdicts import Conclusion
 from autograder.cli import UsageError
 from autograder.cli.inspect import add_file_arguments, emit, headline, report_fields
 from autograder.common import units
@@ -76,7 +77,7 @@ def _expected(args):
 
 
 def verify(args) -> tuple[int, dict, list[str]]:
-    from autograder.artifacts.verification import Conclusion, Rebuild, verify_file
+    from autograder.artifacts.verification import Rebuild, verify_file
 
     if args.inputs is None and args.method != "value":
         raise UsageError("--inputs is required unless --method value")
@@ -107,40 +108,36 @@ def verify(args) -> tuple[int, dict, list[str]]:
     return code, {**fields, "message": message}, [message]
 
 
-def _outcome(v, name: str, args) -> tuple[int, str]:
-    """(exit code, one line) for where the verification stopped."""
-    from autograder.artifacts.verification import Conclusion
+# (exit code, line) for each conclusion that needs no more than filling in (see _outcome).
+OUTCOMES = {
+    Conclusion.UNREBUILDABLE: (2, "{name}: {v.problem}"),
+    Conclusion.TIMEOUT: (2, "{name}: loading and predicting took longer than {args.timeout:g} s"),
+    Conclusion.CRASHED: (2, "{name}: the sandboxed process died (exit code {r.returncode}) "
+                            "before reporting a result"),
+    Conclusion.NOT_LOADED: (2, "{name}: cannot be loaded: {r.error_type}: {r.error}"),
+    Conclusion.MISSING_METHOD: (1, "{name}: loaded a {r.loaded_type}, which has no "
+                                   "{args.method}()"),
+    Conclusion.CALL_FAILED: (1, "{name}: loaded a {r.loaded_type}, which {args.method}() "
+                                "failed: {r.error_type}: {r.error}"),
+    Conclusion.NO_OUTPUT: (1, "{name}: no output {args.output!r} (outputs: {outputs})"),
+    Conclusion.SHAPE_DIFFERS: (1, "{name}: {c.problem}"),
+    Conclusion.DIFFERENT: (1, "{name}: differs on {c.n_differ:,} of {c.n_rows:,} rows (max "
+                              "abs difference {c.max_abs_diff:.3g}; {policy})"),
+    Conclusion.IDENTICAL: (0, "{name}: {v.report.format}: identical on {c.n_rows:,} rows "
+                              "({policy}; load {r.load_seconds:.2f} s, {r.seconds:.2f} s in the "
+                              "sandbox)"),
+}
 
-    report, reloaded, comparison = v.report, v.reloaded, v.comparison
-    match v.conclusion:
-        case Conclusion.UNREADABLE | Conclusion.REFUSED:
-            return report.exit_code, headline(report)
-        case Conclusion.UNREBUILDABLE:
-            return 2, f"{name}: {v.problem}"
-        case Conclusion.TIMEOUT:
-            return 2, f"{name}: loading and predicting took longer than {args.timeout:g} s"
-        case Conclusion.CRASHED:
-            return 2, (f"{name}: the sandboxed process died (exit code {reloaded.returncode})"
-                       f" before reporting a result")
-        case Conclusion.NOT_LOADED:
-            return 2, f"{name}: cannot be loaded: {reloaded.error_type}: {reloaded.error}"
-        case Conclusion.MISSING_METHOD:
-            return 1, f"{name}: loaded a {reloaded.loaded_type}, which has no {args.method}()"
-        case Conclusion.CALL_FAILED:
-            return 1, (f"{name}: loaded a {reloaded.loaded_type}, which {args.method}() "
-                       f"failed: {reloaded.error_type}: {reloaded.error}")
-        case Conclusion.NO_OUTPUT:
-            return 1, (f"{name}: no output {args.output!r} (outputs: "
-                       f"{list(reloaded.output_names)})")
-        case Conclusion.SHAPE_DIFFERS:
-            return 1, f"{name}: {comparison.problem}"
-        case Conclusion.DIFFERENT:
-            return 1, (f"{name}: differs on {comparison.n_differ:,} of {comparison.n_rows:,} "
-                       f"rows (max abs difference {comparison.max_abs_diff:.3g}; "
-                       f"{comparison.describe()})")
-    return 0, (f"{name}: {report.format}: identical on {comparison.n_rows:,} rows "
-               f"({comparison.describe()}; load {reloaded.load_seconds:.2f} s, "
-               f"{reloaded.seconds:.2f} s in the sandbox)")
+
+def _outcome(v, name: str, args) -> tuple[int, str]:
+    """(exit code, one line) for where the verification stopped (a Conclusion)."""
+    if v.conclusion not in OUTCOMES:  # unreadable or refused: as `inspect` says it
+        return v.report.exit_code, headline(v.report)
+    code, line = OUTCOMES[v.conclusion]
+    c, r = v.comparison, v.reloaded
+    return code, line.format(name=name, args=args, v=v, r=r, c=c,
+                             outputs=r and list(r.output_names),
+                             policy=c and c.describe())
 
 
 def run(args) -> int:
