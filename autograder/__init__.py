@@ -45,6 +45,7 @@ One line per module:
     course/
       credit.py              the synthetic credit-scoring dataset of every lesson
       models.py              CreditMLP, importable so weights-only files can be checked
+      mistakes.py            the catalogue of mistakes the course recognises (mistakes.toml)
       quiz.py                checkpoint quizzes with instant feedback
       tracker.py             step through a lesson's code, tabulating each name
       display.py             widgets that degrade to text where widgets do not render
