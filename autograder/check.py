@@ -54,6 +54,7 @@ import numpy as np
 from autograder.artifacts.analysis import Report
 from autograder.artifacts.formats import looks_like_text
 from autograder.artifacts.handoff import plain_array
+from autograder.artifacts.sandbox import Layer
 from autograder.artifacts.streams import DEFAULT_MAX_BYTES
 from autograder.artifacts.verdicts import Conclusion, Format, Problem, Verdict
 from autograder.artifacts.verification import (
@@ -88,12 +89,12 @@ class CheckResult:
     load_seconds: float
     size_bytes: int
     message: str
-    format: str = ""  # detected from the content: pickle, joblib, torch, onnx...
-    verdict: str = ""  # safe, sandbox-only, unsafe or unreadable (autograder.artifacts.analysis)
+    format: Format  # detected from the content: pickle, joblib, torch, onnx...
+    verdict: Verdict  # safe, sandbox-only, unsafe or unreadable (autograder.artifacts.analysis)
     findings: tuple[str, ...] = ()  # why the static analysis refused it
     n_ties: int = 0  # ONNX labels that differ only at tied probabilities (not counted)
-    network_isolated: bool | None = None  # whether the child ran without network
-    isolation: tuple[str, ...] = ()  # the sandbox's walls around the child (sandbox.Layer)
+    network_isolated: bool | None = None  # whether the child ran without network (None: no child)
+    isolation: tuple[Layer, ...] = ()  # the sandbox's walls around the child on this machine
 
     def __str__(self) -> str:
         return self.message

@@ -76,7 +76,7 @@ def _expected(args):
     return read
 
 
-def verify(args) -> tuple[int, dict, list[str]]:
+def run(args) -> int:
     from autograder.artifacts.verification import Rebuild, verify_file
 
     if args.inputs is None and args.method != "value":
@@ -105,7 +105,7 @@ def verify(args) -> tuple[int, dict, list[str]]:
     if v.conclusion == Conclusion.NO_EXPECTED:
         raise UsageError(f"cannot read the expected outputs: {v.error}")
     code, message = _outcome(v, Path(report.path).name, args)
-    return code, {**fields, "message": message}, [message]
+    return emit(args, code, {**fields, "message": message}, [message])
 
 
 # (exit code, line) for each conclusion that needs no more than filling in (see _outcome).
@@ -139,7 +139,3 @@ def _outcome(v, name: str, args) -> tuple[int, str]:
                              outputs=r and list(r.output_names),
                              policy=c and c.describe())
 
-
-def run(args) -> int:
-    code, fields, lines = verify(args)
-    return emit(args, code, fields, lines)
