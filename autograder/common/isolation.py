@@ -87,10 +87,6 @@ def prctl(option: int, value: int) -> bool:
         return False
 
 
-def rlimits_available() -> bool:
-    return resource is not None
-
-
 def lower_rlimit(kind: int, soft: int, hard: int | None = None) -> None:
     """Set a limit, never above what this process may already use: a grader running under
     limits of its own cannot raise them, and must not fail because of that."""
