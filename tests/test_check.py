@@ -144,7 +144,7 @@ def test_good_artifact_reloads_identically(folder, model, X_test, name):
     assert result.n_differ == 0 and result.max_abs_diff == 0.0
     assert result.n_rows == len(X_test) == N_TEST
     assert result.size_bytes == path.stat().st_size
-    assert 0 < result.load_seconds < 60
+    assert result.load_seconds > 0
     assert result.path == str(path)
     assert "identically" in result.message and f"{N_TEST:,} rows" in result.message
     assert name in result.message
