@@ -39,7 +39,6 @@ import json
 import lzma
 import re
 import struct
-import tarfile
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -466,6 +465,8 @@ def _analyze_torch_legacy(path: Path, budget: int, trusted: frozenset,
     """What `torch.load` reads from a non-zip file, in order: four pickles (magic number,
     protocol version, system information, the object), the storage keys, then for each key
     an 8-byte element count and the raw elements."""
+    import tarfile  # only here: most checks never need it
+
     what = f"'{path.name}'"
     with open(path, "rb") as f:
         with contextlib.suppress(tarfile.TarError):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import shlex
 import sys
 from pathlib import Path
 
@@ -50,6 +49,8 @@ def _suite():
 
 
 def run(args) -> int:
+    import shlex
+
     from autograder.cli import UsageError
 
     suite = _suite()
