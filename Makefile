@@ -77,4 +77,5 @@ check: install-test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
-	find . -name artifacts -type d -prune -exec rm -rf {} +
+	find . -path ./autograder -prune -o -path ./$(VENV) -prune -o -name artifacts -type d -prune \
+		-exec rm -rf {} +

@@ -4,8 +4,8 @@
   reloaded in a sandboxed child, and compared with the live model (`check_artifact` for lesson
   test cells, `autograder inspect|verify` for terminals and scripts).
 - `grading/`: the grading pipeline over nbgrader (`autograder grade`).
-- `course/`: what the lessons import (dataset, model class, quiz, step-through, registry) and
-  what authors run (`autograder lessons`).
+- `course/`: what the lessons import (dataset, model class, quiz, step-through, tables, plots,
+  registry) and what authors run (`autograder lessons`).
 - `cli/` is the one command line, `common/` what all parts share.
 
 One line per module:
@@ -13,7 +13,7 @@ One line per module:
     check.py                 check_artifact(): lesson test cells' one call (reload, compare)
     __main__.py              `python -m autograder`, the same as the `autograder` command
     artifacts/
-      verdicts.py            the StrEnums the checker decides with (format, verdict, stage...)
+      enums.py               the StrEnums the checker decides with (format, verdict, stage...)
       formats.py             which format a file holds, from its bytes
       streams.py             budgeted reading of untrusted streams (no bombs in memory)
       pickles.py             walk a pickle's opcodes without loading it
@@ -49,6 +49,15 @@ One line per module:
       quiz.py                checkpoint quizzes with instant feedback
       tracker.py             step through a lesson's code, tabulating each name
       display.py             widgets that degrade to text where widgets do not render
+      lesson.py              a lesson's setup in one call, and quiet library calls
+      measure.py             measuring on the learner's machine: best-of timings, quick mode
+      timing.py              how long a lesson's core path takes, by one stated model
+      tables.py              lesson tables of raw measurements, one unit per column
+      verdicts.py            lesson sentences computed from the table beside them
+      plots.py               lesson plots with units and alternative text
+      diagrams.py            workflow diagrams drawn with matplotlib
+      quizbank.py            question banks: quiz.toml compiled into the package (quizzes/)
+      guard.py               what must never reach a student, checked on executed notebooks
       registry.py            a file-based model registry with audited promotion
       authoring.py           generate lessons/ from solutions/ and validate both trees
     cli/

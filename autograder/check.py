@@ -52,11 +52,11 @@ from pathlib import Path
 import numpy as np
 
 from autograder.artifacts.analysis import Report
+from autograder.artifacts.enums import Conclusion, Format, Problem, Verdict
 from autograder.artifacts.formats import looks_like_text
 from autograder.artifacts.handoff import plain_array
 from autograder.artifacts.sandbox import Layer
 from autograder.artifacts.streams import DEFAULT_MAX_BYTES
-from autograder.artifacts.verdicts import Conclusion, Format, Problem, Verdict
 from autograder.artifacts.verification import (
     Expected,
     Rebuild,

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from autograder.artifacts.analysis import analyze
-from autograder.artifacts.verdicts import Format, Verdict
+from autograder.artifacts.enums import Format, Verdict
 
 FORMATS = set(Format) - {Format.NONE}
 

@@ -17,8 +17,8 @@ from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 
 from autograder.artifacts.child import Refused, error_fields, load_joblib, parse_args, run
+from autograder.artifacts.enums import ErrorKind
 from autograder.artifacts.handoff import save_inputs
-from autograder.artifacts.verdicts import ErrorKind
 
 X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]])
 Y = np.array(["repaid", "repaid", "default", "default"], dtype=object)

@@ -11,8 +11,8 @@ import joblib
 import numpy as np
 import pytest
 
+from autograder.artifacts.enums import Format, Problem
 from autograder.artifacts.formats import COMPRESSORS, detect, looks_like_text
-from autograder.artifacts.verdicts import Format, Problem
 
 
 def test_prefixes_are_joblibs_own():

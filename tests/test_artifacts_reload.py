@@ -11,8 +11,8 @@ import pytest
 
 from autograder.artifacts import reload as reload_module
 from autograder.artifacts.analysis import analyze
+from autograder.artifacts.enums import Stage
 from autograder.artifacts.reload import Reloaded, reload, select_output
-from autograder.artifacts.verdicts import Stage
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Static safety analysis: what loading a file would import and run, decided without loading it.
 
 `analyze(path)` detects the format from the content (`autograder.artifacts.formats`) and returns a
-`Report` whose `verdict` (`autograder.artifacts.verdicts.Verdict`) is one of:
+`Report` whose `verdict` (`autograder.artifacts.enums.Verdict`) is one of:
 
 - `safe`: nothing in the file can run code when the grader loads it (every global it imports is
   an exact allowlisted pair, or the format carries no code: ONNX, safetensors, plain arrays);
@@ -49,7 +49,7 @@ from autograder.artifacts.formats import Detected, detect
 from autograder.artifacts.onnxfile import external_data_problems, read_summary
 from autograder.artifacts.pickles import Global, Unanalysable, Walk, walk
 from autograder.artifacts.streams import DEFAULT_MAX_BYTES, Budgeted, BudgetExceeded, Truncated
-from autograder.artifacts.verdicts import CODE_FORMATS, Format, Problem, Verdict
+from autograder.artifacts.enums import CODE_FORMATS, Format, Problem, Verdict
 
 EXIT_CODES = {Verdict.SAFE: 0, Verdict.SANDBOX: 0, Verdict.UNSAFE: 1, Verdict.UNREADABLE: 2}
 TORCHSCRIPT_TYPES = re.compile(r"__torch__(\.[A-Za-z_][\w]*)*\Z")  # types defined by code/

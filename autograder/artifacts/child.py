@@ -11,7 +11,7 @@ its working directory, its imports) is there.
   `allow_pickle=False`) and never pickles anything back: outputs are `out_<i>.npy` plus
   `status.json`.
 - Every outcome, including a failure, is reported in `status.json` (its stage and error kind
-  are `autograder.artifacts.verdicts` values); nothing is printed.
+  are `autograder.artifacts.enums` values); nothing is printed.
 - Pickle, joblib and object arrays in .npy and .npz files are loaded with an unpickler that
   accepts only the allowlisted globals (`autograder.artifacts.allowlist`) plus the pairs the
   parent trusted: a second wall behind the static analysis. torch files (zip and legacy) use
@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from autograder.artifacts.handoff import load_columns, plain_array
-from autograder.artifacts.verdicts import ErrorKind, Format, Stage
+from autograder.artifacts.enums import ErrorKind, Format, Stage
 from autograder.common.text import first_line
 
 BLOCKED_EVENTS = {"os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",

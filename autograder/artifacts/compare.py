@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autograder.artifacts.verdicts import Format
+from autograder.artifacts.enums import Format
 
 TOLERANT_FORMATS = frozenset({Format.ONNX})
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-4, 1e-6

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.artifacts.onnxfile import looks_like_onnx
-from autograder.artifacts.verdicts import Format, Problem
+from autograder.artifacts.enums import Format, Problem
 
 # joblib.compressor's registry (tests/test_artifacts_formats.py checks it against joblib).
 COMPRESSORS = {

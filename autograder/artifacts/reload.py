@@ -18,7 +18,7 @@ from pathlib import Path
 
 from autograder.artifacts.analysis import Report
 from autograder.artifacts.sandbox import Layer, SandboxLimits, run
-from autograder.artifacts.verdicts import ErrorKind, Format, Stage
+from autograder.artifacts.enums import ErrorKind, Format, Stage
 from autograder.common.text import last_line
 
 CHILD = "import autograder.artifacts.child; autograder.artifacts.child.main()"

@@ -58,7 +58,7 @@ def report_fields(report) -> dict:
 
 
 def headline(report) -> str:
-    from autograder.artifacts.verdicts import Verdict
+    from autograder.artifacts.enums import Verdict
 
     name = Path(report.path).name
     what = f"{report.format} ({report.detail})" if report.format else "unreadable"
@@ -75,7 +75,7 @@ def headline(report) -> str:
 
 def run(args) -> int:
     from autograder.artifacts.analysis import analyze
-    from autograder.artifacts.verdicts import Verdict
+    from autograder.artifacts.enums import Verdict
 
     report = analyze(args.path, max_bytes=args.max_bytes, trusted=args.trust)
     lines = [headline(report)]

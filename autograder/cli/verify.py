@@ -29,7 +29,7 @@ import argparse
 import json
 from pathlib import Path
 
-from autograder.artifacts.verdicts import Conclusion
+from autograder.artifacts.enums import Conclusion
 from autograder.cli import UsageError
 from autograder.cli.inspect import add_file_arguments, emit, headline, report_fields
 from autograder.common import units
