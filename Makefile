@@ -71,7 +71,7 @@ grade: install
 # grading against stock nbgrader, artifact checks, each lesson's run time, serialization
 # throughput, install time. Rewrites docs/benchmarks.md and docs/images/benchmarks.png.
 bench: install
-	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/autograder bench $(BENCH_ARGS)
 
 # Grading past one machine, on this one: a Dask scheduler with two workers and a PostgreSQL
 # server, on 127.0.0.1 only, data in a temporary folder. Prints the --dask and --db to grade
@@ -93,4 +93,5 @@ check: install-test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
-	find . -name artifacts -type d -prune -exec rm -rf {} +
+	find . -path ./autograder -prune -o -path ./$(VENV) -prune -o -name artifacts -type d -prune \
+		-exec rm -rf {} +
