@@ -22,7 +22,7 @@ from autograder.common.paths import ROOT
 from autograder.common.text import error_line
 from bench.core import Section, describe_machine, plot, progress, render
 
-SECTIONS = ("grading", "cluster", "artifacts", "course", "serialization", "setup")
+SECTIONS = ("grading", "artifacts", "course", "serialization", "setup", "cluster")
 TITLES = {"grading": "Grading throughput", "cluster": "Grading on a cluster",
           "artifacts": "Artifact checks",
           "course": "Course execution", "serialization": "Serialization throughput",
