@@ -1,6 +1,6 @@
 """The benchmark suite behind `autograder bench` (`make bench`): run the sections, write the report.
 
-`run` runs the sections in order (grading, artifacts, course, serialization, setup), prints
+`run` runs the sections in order (grading, artifacts, course, serialization, setup, cluster), prints
 progress to stderr, then writes the markdown report and its plot (`images/<name>.png` next to
 the report). A section that fails becomes a one-line note in the report and the others still
 run. Quick mode (tiny inputs, to check that everything runs) writes to a temporary folder
