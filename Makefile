@@ -12,7 +12,7 @@ PORT ?= 8888
 export PATH := $(BIN):$(PATH)
 export JUPYTER_PATH := $(abspath $(VENV))/share/jupyter
 
-.PHONY: install install-test chromium lab test grade bench lessons check clean
+.PHONY: install install-test chromium lab test grade bench lessons check clean hub hub-stop
 
 # Stamps make setup idempotent: pip runs again only when a requirements file changes.
 $(BIN)/python:
@@ -42,7 +42,15 @@ chromium:
 		echo "No chromium, and installing it needs root and apt-get: browser tests will skip."; \
 	fi
 
-install: $(VENV)/.installed
+# JupyterHub's proxy, configurable-http-proxy, pinned in package.json/package-lock.json.
+PROXY := node_modules/.bin/configurable-http-proxy
+
+$(PROXY): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for JupyterHub's proxy (apt-get install npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(VENV)/.installed $(PROXY)
 install-test: $(VENV)/.installed-test chromium
 
 lab: install
@@ -53,6 +61,18 @@ lab: install
 
 test: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The course for a whole class on this machine (as root: it creates the roster's Unix users):
+# JupyterHub on http://127.0.0.1:$(HUB_PORT)/ with nbgrader's exchange and grade-on-submit.
+# Prints the URL and the accounts; `make hub-stop` stops everything it started.
+HUB_PORT ?= 8000
+ROSTER ?= hub/roster.toml
+
+hub: install
+	$(BIN)/autograder hub start --roster $(ROSTER) --port $(HUB_PORT) $(HUB_ARGS)
+
+hub-stop:
+	$(BIN)/autograder hub stop
 
 # Grade the bundled sample class(es): parallel, sandboxed, hidden tests kept out of feedback.
 # Writes graded/grades.csv, graded/NN-slug-cells.csv and -outcomes.csv, graded/feedback/.
@@ -76,5 +96,5 @@ check: install-test
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules
 	find . -name artifacts -type d -prune -exec rm -rf {} +
