@@ -16,7 +16,7 @@ import importlib
 import json
 import sys
 
-COMMANDS = ("inspect", "verify", "grade", "lessons", "samples")
+COMMANDS = ("inspect", "verify", "grade", "lessons", "samples", "hub")
 
 
 class UsageError(Exception):
