@@ -1,8 +1,8 @@
 """`python -m bench [--only NAME ...] [--quick] [--out docs/benchmarks.md]`
 
-Runs the benchmark sections in order (grading, artifacts, course, serialization, setup), prints
-progress to stderr, then writes the markdown report and its plot (`images/<name>.png` next to
-the report). A section that fails becomes a one-line note in the report and the others still
+Runs the benchmark sections in order (grading, artifacts, course, serialization, setup, hub),
+prints progress to stderr, then writes the markdown report and its plot (`images/<name>.png`
+next to the report). A section that fails becomes a one-line note in the report and the others still
 run. `--quick` (tiny inputs, to check that everything runs) writes to a temporary folder unless
 `--out` is given, so it never overwrites the real results. Exits 0 when every section ran, 1
 when one failed (the report is written either way), 2 on bad arguments.
@@ -31,10 +31,10 @@ from bench.core import (
     render,
 )
 
-SECTIONS = ("grading", "artifacts", "course", "serialization", "setup")
+SECTIONS = ("grading", "artifacts", "course", "serialization", "setup", "hub")
 TITLES = {"grading": "Grading throughput", "artifacts": "Artifact checks",
           "course": "Course execution", "serialization": "Serialization throughput",
-          "setup": "Setup"}
+          "setup": "Setup", "hub": "Grade on submit (JupyterHub)"}
 DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"
 QUICK_OUT = Path(tempfile.gettempdir()) / "bench-quick" / "benchmarks.md"
 
