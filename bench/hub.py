@@ -134,6 +134,19 @@ def class_hub(work: Path, students: list[str], *, instructor: str,
         control.stop(hub_dir, purge=True)
 
 
+@contextlib.contextmanager
+def work_dir() -> Iterator[Path]:
+    """A folder for a class hub that its accounts can pass through: in /tmp itself, not under
+    pytest's /tmp/pytest-of-root, which every pytest run chmods back to 0700 (and a chmod
+    also clears the group entry an ACL would add)."""
+    path = Path(tempfile.mkdtemp(prefix="autograder-hub-"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def unique_prefix() -> str:
     """Account names no one else on the machine has: a letter, then 5 random hex digits."""
     return f"h{secrets.token_hex(3)[:5]}"
@@ -358,7 +371,7 @@ def run_students(hub: ClassHub, plans: list[Plan], *, assignment: str = ASSIGNME
     return runs
 
 
-def wave(students: list[str], resubmit_every: int = 5) -> list[Plan]:
+def wave(students: list[str], resubmit_every: int = 10) -> list[Plan]:
     """The class within WAVE_SECONDS: alternately right and wrong answers, each student's name
     in a comment (so a feedback page shows whose work it is); every `resubmit_every`-th student
     first submits a wrong answer and then a right one."""
@@ -409,10 +422,9 @@ def run(quick: bool = False) -> Section:
     n = QUICK_STUDENTS if quick else STUDENTS
     prefix = unique_prefix()
     students = [f"{prefix}-s{i:02d}" for i in range(1, n + 1)]
-    with tempfile.TemporaryDirectory(prefix="bench-hub-") as tmp:
-        progress(f"hub: starting a hub for {n} students")
-        with class_hub(Path(tmp), students, instructor=f"{prefix}-teach") as hub:
-            load = load_run(hub, students)
+    progress(f"hub: starting a hub for {n} students")
+    with work_dir() as work, class_hub(work, students, instructor=f"{prefix}-teach") as hub:
+        load = load_run(hub, students)
     waits = [r.waited for r in load.runs if r.waited is not None]
     missing = [r.student for r in load.runs if r.waited is None]
     if not waits:

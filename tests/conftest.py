@@ -17,7 +17,7 @@ os.environ["PATH"] = f"{ENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 @pytest.fixture(scope="session")
-def class_hub(tmp_path_factory):
+def class_hub():
     """A real JupyterHub (with its proxy and the grading service) on 127.0.0.1 for a
     throw-away class: the instructor, two students for the browser, three for the fault test,
     thirty for the load test. Real Unix accounts, removed with their homes at the end."""
@@ -29,7 +29,8 @@ def class_hub(tmp_path_factory):
             pytest.fail(f"CI=true but the hub tests cannot run: {reason}", pytrace=False)
         pytest.skip(reason)
     from bench.hub import class_hub as start_hub
+    from bench.hub import work_dir
 
-    with start_hub(tmp_path_factory.mktemp("hub"), NAMES.students, instructor=NAMES.instructor,
-                   lessons=("01-pickle",)) as hub:
+    with work_dir() as work, start_hub(work, NAMES.students, instructor=NAMES.instructor,
+                                       lessons=("01-pickle",)) as hub:
         yield hub
