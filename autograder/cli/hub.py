@@ -29,7 +29,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="instructor and students (default hub/roster.toml)")
     p.add_argument("--port", type=int, default=8000, help="public port on 127.0.0.1")
     p.add_argument("--concurrency", type=int, default=2,
-                   help="submissions graded at once by the grading service (default 2)")
+                   help="submissions the grading service grades at the same moment (default 2)")
+    p.add_argument("--batch", type=int, default=8,
+                   help="at most this many waiting submissions of one assignment per grader "
+                        "run (default 8)")
     p.add_argument("--purge", action="store_true",
                    help="with stop: also remove the hub's accounts, their homes and --dir")
 
@@ -47,7 +50,7 @@ def run(args) -> int:
         return print_status(args.dir)
     try:
         started = control.start(args.roster, hub_dir=args.dir, port=args.port,
-                                concurrency=args.concurrency)
+                                concurrency=args.concurrency, batch=args.batch)
     except (RosterError, SetupError, control.HubError) as exc:
         print(f"error: {exc}")
         return 2
@@ -60,8 +63,8 @@ def print_started(started) -> None:
     state = "already running" if started.already_running else "started"
     print(f"\nJupyterHub {state} for course '{s.course_id}': {s.url}")
     print(f"  log: {s.dir / 'jupyterhub.log'}    stop: make hub-stop")
-    print(f"  grading on submit: {s.concurrency} at once; the instructor's course is "
-          f"{s.course_dir}\n")
+    print(f"  grading on submit: {s.concurrency} at once, up to {s.batch} a run; the "
+          f"instructor's course is {s.course_dir}\n")
     width = max(len(n) for n in started.passwords)
     print(f"  {'account':<{width}}  role        password")
     for name, password in started.passwords.items():

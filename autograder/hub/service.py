@@ -7,7 +7,10 @@ of an assignment that is not graded yet is collected into the instructor's cours
 collect), graded there with the course's grader in a subprocess (`hub.grader`), and its feedback
 released to the student (nbgrader's release_feedback), unless the instructor holds it until a
 date or turns grading on submit off for that assignment (COURSE/autograde.toml, `hub.policy`).
-At most `concurrency` submissions are graded at once; the rest wait in submission order.
+
+One grader run at a time: it takes the waiting submissions of the assignment that has waited
+longest, up to `batch` of them, and grades `concurrency` at the same moment; the others wait,
+in submission order, for the next run.
 
 Nothing is kept in memory that a restart would lose: the queue is rebuilt at every look from
 the exchange and the journal (`hub.journal`). A grading that was running when the service was
@@ -90,8 +93,9 @@ class GradingService:
         self.policies = PolicyFile(settings.course_dir / POLICY_FILE)
         self.logs = settings.service_dir / "logs"
         self.logs.mkdir(exist_ok=True)
-        self.grading: dict[tuple[str, str], asyncio.Task] = {}
-        self.groups: dict[int, int] = {}  # attempt -> process group of its running command
+        self.grading: set[tuple[str, str]] = set()  # (student, assignment) in the running batch
+        self.run: asyncio.Task | None = None
+        self.groups: set[int] = set()  # process groups of the running grader commands
         self.releasing: set[str] = set()
         self.release_after: dict[str, float] = {}
         self.stopping = asyncio.Event()
@@ -109,18 +113,18 @@ class GradingService:
             log.info("interrupted grading of %s will run again", attempt["submission"])
 
     def stop(self) -> None:
-        for pgid in self.groups.values():
+        for pgid in self.groups:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pgid, signal.SIGKILL)
         self.stopping.set()
 
-    async def run(self) -> None:
+    async def serve(self) -> None:
         self.recover()
         try:
             me = self.hub.get("user")
             log.info("grading service up as %s '%s' with its own token; grader: %s; "
-                     "%d at once", me.get("kind"), me.get("name"), grader.describe(),
-                     self.settings.concurrency)
+                     "%d at once, up to %d a run", me.get("kind"), me.get("name"),
+                     grader.describe(), self.settings.concurrency, self.settings.batch)
         except (urllib.error.URLError, OSError) as exc:
             log.warning("the hub's API did not answer (%s); going on", error_line(exc))
         while not self.stopping.is_set():
@@ -130,8 +134,8 @@ class GradingService:
                 log.warning("cannot read the exchange: %s", error_line(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), self.settings.poll_seconds)
-        if self.grading:
-            await asyncio.gather(*self.grading.values(), return_exceptions=True)
+        if self.run is not None:
+            await asyncio.gather(self.run, return_exceptions=True)
 
     # --- one look at the exchange ---
 
@@ -149,15 +153,15 @@ class GradingService:
         for s in found:
             if newest[s.key] is not s and self.journal.get(s.name)["state"] == State.SEEN:
                 self.journal.set_state(s.name, State.SUPERSEDED, "a later submission counts")
-        for s in sorted(newest.values(), key=lambda s: s.submitted):
-            if len(self.grading) >= self.settings.concurrency:
-                break
-            if (s.key in self.grading or self.journal.get(s.name)["state"] != State.SEEN
-                    or not policies.of(s.assignment).grade_on_submit):
-                continue
-            if not self.admissible(s):
-                continue
-            self.grading[s.key] = asyncio.ensure_future(self.grade(s))
+        if self.run is None:
+            waiting = [s for s in sorted(newest.values(), key=lambda s: s.submitted)
+                       if self.journal.get(s.name)["state"] == State.SEEN
+                       and policies.of(s.assignment).grade_on_submit and self.admissible(s)]
+            if waiting:
+                batch = [s for s in waiting if s.assignment == waiting[0].assignment]
+                # The stock commands grade one student per run: no batches for them.
+                size = self.settings.batch if grader.sandboxed_grader() else 1
+                self.start_run(batch[:size])
         self.release_due()
 
     def admissible(self, s: Submission) -> bool:
@@ -171,53 +175,92 @@ class GradingService:
             return False
         return True
 
-    # --- grading one submission ---
+    # --- grading a batch ---
 
-    async def grade(self, s: Submission) -> None:
-        attempt = self.journal.start_attempt(s.name)
+    def start_run(self, batch: list[Submission]) -> None:
+        self.grading = {s.key for s in batch}
+        self.run = asyncio.ensure_future(self.grade(batch))
+        self.run.add_done_callback(self.run_done)
+
+    def run_done(self, task: asyncio.Task) -> None:
+        self.grading, self.run = set(), None
+        if not task.cancelled() and task.exception() is not None:
+            log.error("grader run failed: %s", error_line(task.exception()))
+
+    async def grade(self, batch: list[Submission]) -> None:
+        """Collect each, grade them in one run, record each result as one transaction."""
         started = time.time()
+        attempts = {s.name: self.journal.start_attempt(s.name) for s in batch}
+        collected = []
+        for s in batch:
+            try:
+                await asyncio.to_thread(inbound.collect, self.settings, s)
+                collected.append(s)
+            except inbound.Superseded as exc:
+                self.journal.failed(s.name, str(exc), attempts[s.name], State.SUPERSEDED)
+            except (ExchangeError, OSError) as exc:
+                self.journal.failed(s.name, error_line(exc), attempts[s.name])
+        if not collected:
+            return
+        assignment, students = collected[0].assignment, [s.student for s in collected]
         try:
-            await asyncio.to_thread(inbound.collect, self.settings, s)
-            for command in grader.commands(self.settings.bin, self.settings.course_dir,
-                                           s.assignment, s.student):
-                await self.run_command(command, attempt)
-            score, max_score = await asyncio.to_thread(inbound.score, self.settings, s.student,
-                                                       s.assignment)
-            policy = self.policies.get().of(s.assignment)
-            self.journal.graded(s.name, score, max_score, policy.hold_until(time.time()),
-                                attempt)
-            log.info("graded %s/%s: %g/%g in %.1f s", s.student, s.assignment, score,
-                     max_score, time.time() - started)
-        except inbound.Superseded as exc:
-            self.journal.failed(s.name, str(exc), attempt, State.SUPERSEDED)
-        except Exception as exc:  # one line in the journal; the service goes on
+            output = await self.run_grader(assignment, students,
+                                           [attempts[s.name] for s in collected])
+            verdicts = grader.verdicts(output, students)
+        except RuntimeError as exc:
             if self.stopping.is_set():
                 return  # killed by stop(): left open, graded again at the next start
-            self.journal.failed(s.name, error_line(exc), attempt)
-            log.error("could not grade %s: %s", s.name, error_line(exc))
-        finally:
-            self.grading.pop(s.key, None)
-            self.groups.pop(attempt, None)
+            verdicts = {s: grader.Verdict(False, error_line(exc)) for s in students}
+        seconds = time.time() - started
+        hold = self.policies.get().of(assignment).hold_until(time.time())
+        for s in collected:
+            verdict = verdicts[s.student]
+            try:
+                if not verdict.graded:
+                    raise RuntimeError(verdict.reason)
+                score, max_score = await asyncio.to_thread(inbound.score, self.settings,
+                                                           s.student, assignment)
+            except Exception as exc:  # one line in the journal; the service goes on
+                self.journal.failed(s.name, error_line(exc), attempts[s.name])
+                log.error("could not grade %s: %s", s.name, error_line(exc))
+                continue
+            self.journal.graded(s.name, score, max_score, hold, attempts[s.name])
+            log.info("graded %s/%s: %g/%g (%d in %.1f s)", s.student, assignment, score,
+                     max_score, len(collected), seconds)
 
-    async def run_command(self, command: list[str], attempt: int) -> None:
-        path = self.logs / f"{attempt}.log"
-        with open(path, "ab") as out:
-            process = await asyncio.create_subprocess_exec(
-                *command, cwd=self.settings.course_dir, stdin=asyncio.subprocess.DEVNULL,
-                stdout=out, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
-                preexec_fn=_die_with_parent)
-        self.groups[attempt] = process.pid
-        self.journal.set_pgid(attempt, process.pid)
-        try:
-            code = await asyncio.wait_for(process.wait(), GRADE_CEILING)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            raise RuntimeError(f"{Path(command[0]).name} {command[1]} ran over "
-                               f"{GRADE_CEILING:.0f} s") from None
-        if code != 0:
-            raise RuntimeError(f"{Path(command[0]).name} {command[1]} exited with {code}: "
-                               f"{last_line(path.read_text(errors='replace'))} (log: {path})")
+    async def run_grader(self, assignment: str, students: list[str],
+                         attempts: list[int]) -> str:
+        """The grader's command line(s); returns what they printed. Exit code 1 (some
+        submission not graded) is the JSON's to explain; anything else raises."""
+        log_file = self.logs / f"{attempts[0]}.log"
+        output = []
+        for command in grader.commands(self.settings.bin, self.settings.course_dir, assignment,
+                                       students, self.settings.concurrency):
+            with open(log_file, "ab") as err:
+                process = await asyncio.create_subprocess_exec(
+                    *command, cwd=self.settings.course_dir, stdin=asyncio.subprocess.DEVNULL,
+                    stdout=asyncio.subprocess.PIPE, stderr=err, start_new_session=True,
+                    preexec_fn=_die_with_parent)
+            self.groups.add(process.pid)
+            for attempt in attempts:
+                self.journal.set_pgid(attempt, process.pid)
+            try:
+                stdout, _ = await asyncio.wait_for(process.communicate(), GRADE_CEILING)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                raise RuntimeError(f"{Path(command[0]).name} {command[1]} ran over "
+                                   f"{GRADE_CEILING:.0f} s") from None
+            finally:
+                self.groups.discard(process.pid)
+            output.append(stdout.decode(errors="replace"))
+            if process.returncode not in (0, 1) or (process.returncode == 1
+                                                     and not grader.sandboxed_grader()):
+                raise RuntimeError(f"{Path(command[0]).name} {command[1]} exited with "
+                                   f"{process.returncode}: "
+                                   f"{last_line(log_file.read_text(errors='replace'))} "
+                                   f"(log: {log_file})")
+        return "\n".join(output)
 
     # --- feedback ---
 
@@ -256,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, service.stop)
-        await service.run()
+        await service.serve()
 
     asyncio.run(serve())
     log.info("grading service stopped")

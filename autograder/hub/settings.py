@@ -29,7 +29,8 @@ class HubSettings:
     port: int = 8000
     hub_port: int = 8081
     proxy_api_port: int = 8001
-    concurrency: int = 2  # submissions graded at once by the grading service
+    concurrency: int = 2  # submissions graded at the same moment (the grader's workers)
+    batch: int = 8  # at most this many waiting submissions of one assignment per grader run
     poll_seconds: float = 0.5  # how often the service looks at the exchange's inbound folder
     prefix: str = sys.prefix  # the course environment every server and the service run in
     proxy: str = str(PROXY)
