@@ -32,7 +32,7 @@ try:
 except ImportError:
     expect = sync_playwright = None
 
-pytestmark = pytest.mark.notebook
+pytestmark = [pytest.mark.notebook, pytest.mark.timeout(1200)]
 
 LESSON = "01-pickle"
 VIEWPORT = {"width": 1280, "height": 800}

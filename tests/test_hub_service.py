@@ -31,7 +31,8 @@ from bench.hub import (
     wave,
 )
 
-pytestmark = pytest.mark.notebook  # starts a hub and grades notebooks
+# Starts a hub and grades notebooks; a class of thirty on a busy 2-core machine takes minutes.
+pytestmark = [pytest.mark.notebook, pytest.mark.timeout(1200)]
 FEEDBACK_WITHIN = 120.0  # seconds, for one student with nothing queued before them
 
 

@@ -33,6 +33,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch", type=int, default=8,
                    help="at most this many waiting submissions of one assignment per grader "
                         "run (default 8)")
+    p.add_argument("--config", type=Path, default=None,
+                   help="a jupyterhub_config.py of yours, read after the course's (e.g. your "
+                        "department's authenticator)")
     p.add_argument("--purge", action="store_true",
                    help="with stop: also remove the hub's accounts, their homes and --dir")
 
@@ -50,7 +53,8 @@ def run(args) -> int:
         return print_status(args.dir)
     try:
         started = control.start(args.roster, hub_dir=args.dir, port=args.port,
-                                concurrency=args.concurrency, batch=args.batch)
+                                concurrency=args.concurrency, batch=args.batch,
+                                extra_config=args.config)
     except (RosterError, SetupError, control.HubError) as exc:
         print(f"error: {exc}")
         return 2

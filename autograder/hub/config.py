@@ -20,6 +20,9 @@ from autograder.hub.config import configure
 
 configure(c, {hub_dir!r})  # noqa: F821 - `c` is injected by JupyterHub
 """
+# `autograder hub start --config FILE`: the department's own settings (an authenticator, say)
+# override ours.
+EXTRA = "load_subconfig({path!r})  # noqa: F821\n"
 
 # What the grading service may do with its token: look up who a submission's student is.
 SERVICE_SCOPES = ["list:users", "read:users:name"]
@@ -27,7 +30,8 @@ SERVICE_SCOPES = ["list:users", "read:users:name"]
 
 def write_config_file(settings: HubSettings) -> Path:
     path = settings.dir / "jupyterhub_config.py"
-    path.write_text(CONFIG_FILE.format(hub_dir=str(settings.dir)))
+    extra = EXTRA.format(path=settings.extra_config) if settings.extra_config else ""
+    path.write_text(CONFIG_FILE.format(hub_dir=str(settings.dir)) + extra)
     return path
 
 

@@ -64,7 +64,8 @@ def hub_pid(hub_dir: Path) -> int | None:
 
 def start(roster_file: Path, *, hub_dir: Path = DEFAULT_DIR, source: Path = ROOT,
           port: int = 8000, hub_port: int = 8081, proxy_api_port: int = 8001,
-          concurrency: int = 2, batch: int = 8, assignments: list[str] | None = None,
+          concurrency: int = 2, batch: int = 8, extra_config: Path | None = None,
+          assignments: list[str] | None = None,
           timeout: float = 120) -> Started:
     roster = rosters.load(roster_file)
     hub_dir, source = Path(hub_dir).absolute(), Path(source).absolute()
@@ -73,7 +74,8 @@ def start(roster_file: Path, *, hub_dir: Path = DEFAULT_DIR, source: Path = ROOT
                            instructor=roster.instructor.name,
                            students=tuple(a.name for a in roster.students), port=port,
                            hub_port=hub_port, proxy_api_port=proxy_api_port,
-                           concurrency=concurrency, batch=batch)
+                           concurrency=concurrency, batch=batch,
+                           extra_config=str(Path(extra_config).absolute()) if extra_config else "")
     if not Path(settings.proxy).exists():
         raise HubError(f"{settings.proxy} is missing: run `make install` (npm ci)")
     running = hub_pid(hub_dir)

@@ -62,9 +62,11 @@ def verdicts(output: str, students: list[str]) -> dict[str, Verdict]:
     if not lines:
         return {s: Verdict(True) for s in students}
     result = json.loads(lines[-1])
-    if "error" in result:
-        return {s: Verdict(False, result["error"]) for s in students}
-    outcomes = {o["student"]: o for o in result.get("outcomes", [])}
+    errors = [result["error"]] if "error" in result else result.get("errors", [])
+    outcomes = {o["student"]: o for run in result.get("runs", [result])
+                for o in run.get("outcomes", [])}
+    if errors and not outcomes:
+        return {s: Verdict(False, "; ".join(map(str, errors))) for s in students}
     return {s: Verdict(True) if outcomes.get(s, {}).get("status") == GRADED else
             Verdict(False, outcomes[s].get("reason") or outcomes[s].get("status", "")
                     if s in outcomes else "the grader did not grade it")

@@ -34,6 +34,7 @@ class HubSettings:
     poll_seconds: float = 0.5  # how often the service looks at the exchange's inbound folder
     prefix: str = sys.prefix  # the course environment every server and the service run in
     proxy: str = str(PROXY)
+    extra_config: str = ""  # a jupyterhub_config.py of the department's, read after ours
 
     # --- where things are (all under hub_dir) ---
     @property
