@@ -138,13 +138,25 @@ def release_feedback(settings: HubSettings, student: str, assignment: str) -> in
     return len(pages)
 
 
+def gradebook_url(settings: HubSettings) -> str:
+    return nbgrader_config(settings).CourseDirectory.get("db_url") or \
+        f"sqlite:///{settings.course_dir / 'gradebook.db'}"
+
+
+def register_students(settings: HubSettings) -> None:
+    """The roster's students in the course's gradebook, so formgrader lists the whole class
+    before anyone submits (nbgrader would add each one at their first grading)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(gradebook_url(settings), settings.course_id) as gradebook:
+        for student in settings.students:
+            gradebook.update_or_create_student(student)
+
+
 def score(settings: HubSettings, student: str, assignment: str) -> tuple[float, float]:
     """(score, max_score) of the student's graded submission in the course's gradebook."""
     from nbgrader.api import Gradebook
 
-    config = nbgrader_config(settings)
-    url = config.CourseDirectory.get("db_url") or \
-        f"sqlite:///{settings.course_dir / 'gradebook.db'}"
-    with Gradebook(url, settings.course_id) as gradebook:
+    with Gradebook(gradebook_url(settings), settings.course_id) as gradebook:
         found = gradebook.find_submission(assignment, student)
         return found.score, found.max_score

@@ -121,6 +121,10 @@ class GradingService:
     async def serve(self) -> None:
         self.recover()
         try:
+            await asyncio.to_thread(inbound.register_students, self.settings)
+        except Exception as exc:  # formgrader lists them at their first grading instead
+            log.warning("could not add the roster to the gradebook: %s", error_line(exc))
+        try:
             me = self.hub.get("user")
             log.info("grading service up as %s '%s' with its own token; grader: %s; "
                      "%d at once, up to %d a run", me.get("kind"), me.get("name"),
