@@ -12,6 +12,7 @@ def test_a_submission_is_recorded_once(tmp_path):
     journal = journal_with(tmp_path, "a+tiny+t0+r")
     assert not journal.add("a+tiny+t0+r", "a", "tiny", "t0", 1000.0)
     assert [r["state"] for r in journal.submissions()] == [State.SEEN]
+    assert journal.states() == {"a+tiny+t0+r": State.SEEN}
 
 
 def test_graded_closes_its_attempt_in_the_same_transaction(tmp_path):

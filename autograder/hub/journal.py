@@ -85,6 +85,10 @@ class Journal:
             (name, student, assignment, timestamp, submitted, time.time(), State.SEEN))
         return cursor.rowcount == 1
 
+    def states(self) -> dict[str, str]:
+        """Every submission's state, in one query (the service asks at every look)."""
+        return dict(self.db.execute("SELECT name, state FROM submissions").fetchall())
+
     def get(self, name: str) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM submissions WHERE name = ?", (name,)).fetchone()
 

@@ -154,12 +154,13 @@ class GradingService:
             if self.journal.add(s.name, s.student, s.assignment, s.timestamp, s.submitted):
                 log.info("received %s/%s submitted %s", s.student, s.assignment, s.timestamp)
         newest = inbound.latest(found)
+        states = self.journal.states()
         for s in found:
-            if newest[s.key] is not s and self.journal.get(s.name)["state"] == State.SEEN:
+            if newest[s.key] is not s and states[s.name] == State.SEEN:
                 self.journal.set_state(s.name, State.SUPERSEDED, "a later submission counts")
         if self.run is None:
             waiting = [s for s in sorted(newest.values(), key=lambda s: s.submitted)
-                       if self.journal.get(s.name)["state"] == State.SEEN
+                       if states[s.name] == State.SEEN
                        and policies.of(s.assignment).grade_on_submit and self.admissible(s)]
             if waiting:
                 batch = [s for s in waiting if s.assignment == waiting[0].assignment]
