@@ -21,16 +21,16 @@ from typing import Any
 
 import nbformat
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, missing_browser, save_png, screenshot_dir
-from hubclass import CI, NAMES
+from browser import launched, save_png, screenshot_dir
+from hubclass import NAMES
 
 from autograder.common.paths import ROOT
 from bench.hub import ClassHub
 
 try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:
-    expect = sync_playwright = None
+    from playwright.sync_api import expect
+except ImportError:  # the browser fixture skips, saying why
+    expect = None
 
 pytestmark = [pytest.mark.notebook, pytest.mark.timeout(1200)]
 
@@ -43,18 +43,8 @@ FEEDBACK_WITHIN = 120  # seconds from Submit to the feedback in the Assignment L
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    reason = missing_browser()
-    if reason is not None:
-        if CI:
-            pytest.fail(f"CI=true but the browser tests cannot run: {reason}", pytrace=False)
-        pytest.skip(reason)
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with launched(TIMEOUT_MS) as chromium:
+        yield chromium
 
 
 @pytest.fixture(scope="module")
