@@ -80,6 +80,11 @@ class ClassHub:
     def url(self) -> str:
         return self.settings.url.rstrip("/")
 
+    def service_log(self, lines: int = 12) -> str:
+        """The grading service's last lines in the hub's log, for a failure message."""
+        log = (self.settings.dir / control.LOG).read_text(errors="replace").splitlines()
+        return "\n".join([line for line in log if line.startswith("[grader")][-lines:])
+
     def journal(self) -> Journal:
         return Journal(self.settings.service_dir / Journal.FILE, readonly=True)
 

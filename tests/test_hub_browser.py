@@ -135,7 +135,8 @@ def test_release_submit_feedback_in_two_browsers(browser: Any, class_hub: ClassH
     deadline = submitted_at + FEEDBACK_WITHIN
     while "feedback available to fetch" not in submitted.inner_text():
         assert time.monotonic() < deadline, (
-            f"no feedback in the Assignment List {FEEDBACK_WITHIN} s after Submit")
+            f"no feedback in the Assignment List {FEEDBACK_WITHIN} s after Submit; the "
+            f"grading service said:\n{hub.service_log()}")
         panel.locator("#refresh_assignments_list").click()
         student.wait_for_timeout(2000)  # the list answers from the exchange: poll it
     waited = time.monotonic() - submitted_at

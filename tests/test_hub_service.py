@@ -33,7 +33,6 @@ from bench.hub import (
 
 # Starts a hub and grades notebooks; a class of thirty on a busy 2-core machine takes minutes.
 pytestmark = [pytest.mark.notebook, pytest.mark.timeout(1200)]
-FEEDBACK_WITHIN = 120.0  # seconds, for one student with nothing queued before them
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +53,7 @@ def rows_by_name(hub: ClassHub) -> tuple[dict, dict]:
         journal.close()
 
 
-def wait_for(condition, timeout: float, what: str, every: float = 0.2):
+def wait_for(hub: ClassHub, condition, timeout: float, what: str, every: float = 0.2):
     """Poll `condition` (a file or a database another process writes) until it is truthy."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -62,7 +61,8 @@ def wait_for(condition, timeout: float, what: str, every: float = 0.2):
         if value:
             return value
         time.sleep(every)
-    pytest.fail(f"{what} did not happen within {timeout:.0f} s", pytrace=False)
+    pytest.fail(f"{what} did not happen within {timeout:.0f} s; the grading service said:\n"
+                f"{hub.service_log()}", pytrace=False)
 
 
 def gradebook_scores(hub: ClassHub) -> dict[str, tuple[float, str]]:
@@ -143,13 +143,13 @@ def test_killed_while_grading_nothing_is_lost_or_graded_twice(hub: ClassHub):
                      if submissions[name]["student"] in names.values()
                      and a["finished"] is None and a["pgid"]), None)
 
-    attempt = wait_for(grading_now, 120, "a grading of the fault-test submissions")
+    attempt = wait_for(hub, grading_now, 120, "a grading of the fault-test submissions")
     service = service_process(hub)
     assert service is not None, "the grading service is not running"
     os.kill(service.pid, signal.SIGKILL)
     # A submission that arrives while the service is down is graded after the restart.
     run_students(hub, [Plan(late, (f"answer = 41  # by {late}",))], wait=False, start_in=0.0)
-    restarted = wait_for(lambda: (p := service_process(hub)) and p.pid != service.pid and p,
+    restarted = wait_for(hub, lambda: (p := service_process(hub)) and p.pid != service.pid and p,
                          90, "the hub restarting the grading service")
     assert restarted.is_running()
     assert not psutil.pid_exists(attempt["pgid"]), "the killed grading is still running"
@@ -161,7 +161,7 @@ def test_killed_while_grading_nothing_is_lost_or_graded_twice(hub: ClassHub):
         rows = [r for r in submissions.values() if r["student"] in fault]
         return len(rows) == 3 and all(r["released"] for r in rows) and rows
 
-    rows = wait_for(all_released, 240, "grading and feedback of the three fault-test students")
+    rows = wait_for(hub, all_released, 240, "grading and feedback of the three fault-test students")
     submissions, attempts = rows_by_name(hub)
     for row in rows:
         outcomes = [a["outcome"] for a in attempts[row["name"]]]
@@ -181,10 +181,10 @@ def test_a_submission_under_someone_elses_name_is_refused(hub: ClassHub):
     real = next(p for p in inbound.iterdir() if p.name.startswith(f"{ben}+"))
     forged = inbound / real.name.replace(f"{ben}+", f"{ann}+", 1)
     shutil.copytree(real, forged)  # as root: owned by root, not by ann
-    refused = wait_for(lambda: (r := rows_by_name(hub)[0].get(forged.name)) and
+    refused = wait_for(hub, lambda: (r := rows_by_name(hub)[0].get(forged.name)) and
                        r["state"] == State.REFUSED and r, 60, "the forged submission refused")
     assert "another account" in refused["note"]
-    wait_for(lambda: rows_by_name(hub)[0][real.name]["state"] == State.GRADED, 120,
+    wait_for(hub, lambda: rows_by_name(hub)[0][real.name]["state"] == State.GRADED, 120,
              f"{ben}'s own submission graded")
     assert runs[0].submitted
 
