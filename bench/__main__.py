@@ -3,9 +3,9 @@
 Runs the benchmark sections in order (grading, artifacts, course, serialization, setup, hub),
 prints progress to stderr, then writes the markdown report and its plot (`images/<name>.png`
 next to the report). A section that fails becomes a one-line note in the report and the others
-still run. `--quick` (tiny inputs, to check that everything runs) writes to a temporary folder unless
-`--out` is given, so it never overwrites the real results. Exits 0 when every section ran, 1
-when one failed (the report is written either way), 2 on bad arguments.
+still run. `--quick` (tiny inputs, to check that everything runs) writes to a temporary folder
+unless `--out` is given, so it never overwrites the real results. Exits 0 when every section
+ran, 1 when one failed (the report is written either way), 2 on bad arguments.
 """
 
 from __future__ import annotations
