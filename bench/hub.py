@@ -445,10 +445,12 @@ def run(quick: bool = False) -> Section:
         Measurement("hub REST API latency, p95", "ms", [percentile(ms, 95)]),
         Measurement("whole class, first submission to last feedback", "s", [load.seconds]),
     ])
-    section.notes = [f"Grader: {grader.describe()}.",
-                     f"Median time to feedback {statistics.median(waits):.1f} s; the wait is "
-                     "mostly the queue: each submission is a full nbgrader autograde and "
-                     "feedback run."]
+    section.notes = [f"Grader: {grader.describe()}; one grader run at a time, up to "
+                     f"{hub.settings.batch} waiting submissions each.",
+                     f"Median time to feedback {statistics.median(waits):.1f} s: the wait is "
+                     "mostly the queue (each run's fixed start-up cost, then its submissions "
+                     f"{hub.settings.concurrency} at a time). It grows with the machine's "
+                     "load: compare the load averages above."]
     if missing or load.api_errors:
         section.notes.append(f"Without feedback: {', '.join(missing) or 'none'}; API errors: "
                              f"{len(load.api_errors)}.")
