@@ -150,10 +150,17 @@ def grant_traversal(settings: HubSettings, paths: list[Path]) -> list[str]:
 
 
 def revoke_traversal(hub_dir: Path) -> None:
+    """Undo grant_traversal once no hub account is left on the machine (another hub's
+    accounts may still need the same folders)."""
     record = Path(hub_dir) / TRAVERSAL
-    if record.exists() and shutil.which("setfacl"):
-        for folder in json.loads(record.read_text()):
-            run(["setfacl", "-x", f"g:{GROUP}", folder], check=False)
+    try:
+        members = grp.getgrnam(GROUP).gr_mem
+    except KeyError:
+        members = []
+    if members or not record.exists() or shutil.which("setfacl") is None:
+        return
+    for folder in json.loads(record.read_text()):
+        run(["setfacl", "-x", f"g:{GROUP}", folder], check=False)
 
 
 # --- exchange and course -------------------------------------------------------------------------
