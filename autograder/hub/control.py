@@ -47,7 +47,7 @@ class Started:
 
 
 def course_assignments(source: Path) -> list[str]:
-    return sorted(p.name for p in (source / "solutions").iterdir()
+    return sorted(p.name for p in setup.source_folder(source).iterdir()
                   if p.is_dir() and any(p.glob("*.ipynb")))
 
 

@@ -27,6 +27,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from autograder.common.paths import course_config
 from autograder.hub.roster import Roster
 from autograder.hub.settings import HubSettings
 
@@ -183,6 +184,11 @@ def prepare_exchange(settings: HubSettings) -> Path:
     return course
 
 
+def source_folder(course: Path) -> Path:
+    """The course's source directory (solutions/ here), as its nbgrader_config.py names it."""
+    return Path(course) / course_config(course).CourseDirectory.get("source_directory", "source")
+
+
 def copy_course(settings: HubSettings, source: Path, assignments: list[str]) -> bool:
     """The instructor's course directory, copied once: later starts keep the instructor's work."""
     course = settings.course_dir
@@ -191,9 +197,9 @@ def copy_course(settings: HubSettings, source: Path, assignments: list[str]) -> 
     course.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source / "nbgrader_config.py", course / "nbgrader_config.py")
     skip = shutil.ignore_patterns("artifacts", ".ipynb_checkpoints", "__pycache__")
+    here, there = source_folder(source), source_folder(course)
     for assignment in assignments:
-        shutil.copytree(source / "solutions" / assignment, course / "solutions" / assignment,
-                        ignore=skip)
+        shutil.copytree(here / assignment, there / assignment, ignore=skip)
     chown_tree(settings.home(settings.instructor), settings.instructor)
     return True
 
