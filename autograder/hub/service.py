@@ -100,6 +100,7 @@ class GradingService:
         self.release_after: dict[str, float] = {}
         self.stopping = asyncio.Event()
         self.policy_error: str | None = None
+        self.registered = False
 
     # --- start and stop ---
 
@@ -121,10 +122,6 @@ class GradingService:
     async def serve(self) -> None:
         self.recover()
         try:
-            await asyncio.to_thread(inbound.register_students, self.settings)
-        except Exception as exc:  # formgrader lists them at their first grading instead
-            log.warning("could not add the roster to the gradebook: %s", error_line(exc))
-        try:
             me = self.hub.get("user")
             log.info("grading service up as %s '%s' with its own token; grader: %s; "
                      "%d at once, up to %d a run", me.get("kind"), me.get("name"),
@@ -143,7 +140,20 @@ class GradingService:
 
     # --- one look at the exchange ---
 
+    def register_class(self) -> None:
+        """The roster's students in the gradebook once the instructor has released something:
+        by then nbgrader has made the gradebook (making it here too would race with them)."""
+        outbound = inbound.inbound(self.settings).with_name("outbound")
+        if self.registered or not any(outbound.iterdir()):
+            return
+        self.registered = True
+        try:
+            inbound.register_students(self.settings)
+        except Exception as exc:  # formgrader lists them at their first grading instead
+            log.warning("could not add the roster to the gradebook: %s", error_line(exc))
+
     def look(self) -> None:
+        self.register_class()
         policies = self.policies.get()
         if self.policies.error != self.policy_error:
             self.policy_error = self.policies.error
