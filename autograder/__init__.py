@@ -4,6 +4,7 @@
   reloaded in a sandboxed child, and compared with the live model (`check_artifact` for lesson
   test cells, `autograder inspect|verify` for terminals and scripts).
 - `grading/`: the grading pipeline over nbgrader (`autograder grade`).
+- `hub/`: the course for a whole class on JupyterHub, with grading on submit (`autograder hub`).
 - `course/`: what the lessons import (dataset, model class, quiz, step-through, tables, plots,
   registry) and what authors run (`autograder lessons`).
 - `cli/` is the one command line, `common/` what all parts share.
@@ -42,6 +43,18 @@ One line per module:
       redact.py              keep hidden tests out of feedback
       integrity.py           fingerprint what grading must never change
       report.py              the instructor's CSVs and summary table
+    hub/
+      roster.py              the class: who may log in, as what, with which password
+      auth.py                the hub's login: each roster account with its own password
+      settings.py            everything the hub and its service need, in one JSON file
+      setup.py               accounts, homes, the exchange, the instructor's course (as root)
+      config.py              JupyterHub's configuration, built from the settings
+      control.py             start, stop and look at the hub (`autograder hub`)
+      service.py             grade on submit: a hub service that grades and returns feedback
+      inbound.py             the service's side of nbgrader's exchange
+      journal.py             the service's memory of submissions and gradings
+      policy.py              the instructor's say over grading on submit, per assignment
+      grader.py              how the service runs the grader, in a subprocess
     course/
       credit.py              the synthetic credit-scoring dataset of every lesson
       models.py              CreditMLP, importable so weights-only files can be checked
@@ -68,6 +81,7 @@ One line per module:
       lessons.py             autograder lessons: regenerate or check lessons/
       samples.py             autograder samples: write a sample class
       bench.py               autograder bench: measure, rewrite docs/benchmarks.md
+      hub.py                 autograder hub: start, stop or look at the class hub
     common/
       paths.py               ROOT, the course's nbgrader config, the venv's environment
       text.py                one-line text: first_line, last_line, error_line

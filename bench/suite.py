@@ -1,6 +1,6 @@
 """The benchmark suite behind `autograder bench` (`make bench`): run the sections, write the report.
 
-`run` runs the sections in order (grading, artifacts, course, serialization, setup), prints
+`run` runs the sections in order (grading, artifacts, course, serialization, setup, hub), prints
 progress to stderr, then writes the markdown report and its plot (`images/<name>.png` next to
 the report). A section that fails becomes a one-line note in the report and the others still
 run. Quick mode (tiny inputs, to check that everything runs) writes to a temporary folder
@@ -22,10 +22,10 @@ from autograder.common.paths import ROOT
 from autograder.common.text import error_line
 from bench.core import Section, describe_machine, plot, progress, render
 
-SECTIONS = ("grading", "artifacts", "course", "serialization", "setup")
+SECTIONS = ("grading", "artifacts", "course", "serialization", "setup", "hub")
 TITLES = {"grading": "Grading throughput", "artifacts": "Artifact checks",
           "course": "Course execution", "serialization": "Serialization throughput",
-          "setup": "Setup"}
+          "setup": "Setup", "hub": "Grade on submit (JupyterHub)"}
 DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"
 QUICK_OUT = Path(tempfile.gettempdir()) / "bench-quick" / "benchmarks.md"
 
