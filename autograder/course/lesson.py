@@ -23,7 +23,7 @@ stream they were created with, so redirecting `sys.stderr` alone does not reach 
 (`at 0x7f...`) that some messages carry: they differ on every run and mean nothing to a reader.
 
     except pickle.UnpicklingError as error:
-        print(lesson.refusal(error))      # UnpicklingError: Weights only load failed. Unsupported global: ...
+        print(lesson.refusal(error))   # UnpicklingError: ... Unsupported global: GLOBAL ...
 
 `refusal` is for loaders whose messages run to paragraphs of advice (torch.load's): it keeps the
 line that names the refused global, or else the whole first sentence, never a line cut mid-word.

@@ -193,12 +193,14 @@ def compile_cpp(source: str, output: str | Path, *, timeout: float = 600) -> Pat
     source_path.write_text(source)
     root = torch_folder()
     abi = int(torch._C._GLIBCXX_USE_CXX11_ABI)
+    include, lib = root / "include", root / "lib"
     command = [compiler, "-std=c++17", "-O1", f"-D_GLIBCXX_USE_CXX11_ABI={abi}",
                str(source_path), "-o", str(output),
-               f"-I{root / 'include'}", f"-I{root / 'include' / 'torch' / 'csrc' / 'api' / 'include'}",
-               f"-L{root / 'lib'}", "-ltorch", "-ltorch_cpu", "-lc10", f"-Wl,-rpath,{root / 'lib'}"]
+               f"-I{include}", f"-I{include / 'torch' / 'csrc' / 'api' / 'include'}",
+               f"-L{lib}", "-ltorch", "-ltorch_cpu", "-lc10", f"-Wl,-rpath,{lib}"]
     proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     if proc.returncode:
-        first_error = next((line for line in proc.stderr.splitlines() if "error" in line), proc.stderr)
+        lines = proc.stderr.splitlines()
+        first_error = next((line for line in lines if "error" in line), proc.stderr)
         raise RuntimeError(f"the C++ compiler failed: {text.first_line(first_error)}")
     return output

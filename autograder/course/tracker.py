@@ -61,8 +61,8 @@ def describe(value: object) -> str:
         return f"array (shape {value.shape}, {value.dtype}): {_array_preview(np, value)}"
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(value, torch.Tensor) and np is not None:
-        shape = tuple(value.shape)
-        return f"tensor (shape {shape}, {value.dtype}): {_array_preview(np, value.detach().numpy())}"
+        preview = _array_preview(np, value.detach().numpy())
+        return f"tensor (shape {tuple(value.shape)}, {value.dtype}): {preview}"
     if torch is not None and isinstance(value, torch.nn.Module):
         return f"{type(value).__name__} ({'training' if value.training else 'eval'} mode)"
     if isinstance(value, Mapping):  # a state_dict's repr would be a wall of tensors
