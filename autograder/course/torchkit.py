@@ -1,4 +1,4 @@
-"""PyTorch helpers for lessons 03 and 05, so their cells hold only what the student should read.
+"""Lesson 03's PyTorch helpers, so its cells hold only what the student should read.
 
     from autograder.course import torchkit
 
@@ -65,16 +65,20 @@ class CreditTensors:
 
     def tensor(self, applicants: pd.DataFrame) -> torch.Tensor:
         """Raw applicants (a DataFrame of the numeric features) as the model's input."""
-        scaled = (applicants[list(self.mean.index)] - self.mean) / self.std
-        return torch.tensor(scaled.to_numpy(), dtype=torch.float32)
+        return _standardized(applicants, self.mean, self.std)
+
+
+def _standardized(applicants: pd.DataFrame, mean: pd.Series, std: pd.Series) -> torch.Tensor:
+    scaled = (applicants[list(mean.index)] - mean) / std
+    return torch.tensor(scaled.to_numpy(), dtype=torch.float32)
 
 
 def credit_tensors() -> CreditTensors:
     X_train, X_test, y_train, y_test = credit.split()
-    data = CreditTensors(torch.empty(0), torch.empty(0), torch.tensor(y_train.to_numpy()),
-                         torch.tensor(y_test.to_numpy()), X_train.mean(), X_train.std())
-    return CreditTensors(data.tensor(X_train), data.tensor(X_test), data.y_train, data.y_test,
-                         data.mean, data.std)
+    mean, std = X_train.mean(), X_train.std()
+    return CreditTensors(_standardized(X_train, mean, std), _standardized(X_test, mean, std),
+                         torch.tensor(y_train.to_numpy()), torch.tensor(y_test.to_numpy()),
+                         mean, std)
 
 
 def train_epochs(model: nn.Module, optimizer: torch.optim.Optimizer, X: torch.Tensor,
