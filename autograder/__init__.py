@@ -64,6 +64,8 @@ One line per module:
       display.py             widgets that degrade to text where widgets do not render
       lesson.py              a lesson's setup in one call, and quiet library calls
       measure.py             measuring on the learner's machine: best-of timings, quick mode
+      torchkit.py            PyTorch helpers: tensors, resumable training, GPU-tagged saves
+      payloads.py            contained attacks: a payload box, crafted pickles, the scanners
       timing.py              how long a lesson's core path takes, by one stated model
       tables.py              lesson tables of raw measurements, one unit per column
       verdicts.py            lesson sentences computed from the table beside them
