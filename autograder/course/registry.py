@@ -39,6 +39,7 @@ import numpy as np
 
 from autograder.artifacts.handoff import load_inputs, plain_array, save_inputs
 from autograder.check import check_artifact
+from autograder.common import units
 
 VERSION_NAME = re.compile(r"v(\d+)\.(\d+)")
 ARTIFACT = "model.joblib"
@@ -57,10 +58,6 @@ def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             digest.update(block)
     return digest.hexdigest()
-
-
-def human_size(n: int) -> str:
-    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.1f} KB" if n >= 1e3 else f"{n} bytes"
 
 
 def utc_now() -> str:
@@ -227,7 +224,7 @@ class Registry:
             "version": version, "registered_at": record["registered_at"],
             "model": record.get("model", type(model).__name__), "accuracy": accuracy,
             "artifact_sha256": record["artifact_sha256"]})
-        size = human_size(artifact.stat().st_size)
+        size = units.size(artifact.stat().st_size)
         return Outcome("register", True, version, current, current,
                        f"registered {version} ({size}, sha256 {record['artifact_sha256'][:12]}…)")
 
@@ -273,14 +270,14 @@ class Registry:
         if result.ok:
             return Verification(version, True,
                                 f"{version} verified: sha256 matches, and a fresh process loaded "
-                                f"it in {result.load_seconds:.2f} s and reproduced all "
+                                f"it in {units.duration(result.load_seconds)} and reproduced all "
                                 f"{result.n_rows} golden predictions exactly.", result.load_seconds)
         if not result.loaded:
             return failed(f"{version} fails the fresh-process check: {result.message}")
         if result.n_differ:
             return failed(f"{version} reloads, but differs from its golden predictions on "
                           f"{result.n_differ} of {result.n_rows} rows (max abs difference "
-                          f"{result.max_abs_diff:.3g}).")
+                          f"{units.number(result.max_abs_diff)}).")
         return failed(f"{version} reloads, but does not reproduce its golden predictions: "
                       f"{result.message}")
 
