@@ -39,3 +39,24 @@ def test_the_table_shows_one_short_row_per_leaf():
     assert isinstance(shown, pd.Series)
     assert shown["scores.accuracy"] == "86.1 %" and shown["data.train_sha256"] == "abababababab…"
     assert shown["features"].startswith("4 names: a, b, c") and shown["code.git_commit"] == "—"
+
+
+def test_the_same_tags_are_written_to_four_places(tmp_path):
+    import joblib
+    import numpy as np
+    import onnx
+    from safetensors import safe_open
+
+    tags = {"version": "v1.0", "features": "a,b"}
+    model = onnx.helper.make_model(onnx.helper.make_graph(
+        [onnx.helper.make_node("Identity", ["x"], ["y"])], "g",
+        [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])],
+        [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])]))
+    paths = provenance.write_places(tmp_path / "places", tags, model={"weights": [1.0]},
+                                    arrays={"w": np.ones(2, np.float32)}, onnx_model=model)
+    assert joblib.load(paths["model.joblib"]) == {"model": {"weights": [1.0]}, **tags}
+    with safe_open(paths["model.safetensors"], "np") as f:
+        assert f.metadata() == tags
+    props = onnx.load(paths["model.onnx"]).metadata_props
+    assert {p.key: p.value for p in props} == tags
+    assert json.loads(paths["metadata.json"].read_text()) == tags

@@ -8,6 +8,8 @@
                                extra={"decision_threshold": 0.3})
     provenance.table(meta)            # key -> value, one row each, hashes shortened
     provenance.data_problems(meta, X, y, data_file)   # [] while the data still matches
+    provenance.write_places(folder, tags, model=..., arrays=..., onnx_model=...)
+                                      # the same string tags in four places a model's metadata lives
 
 Two fingerprints need care:
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import json
 import platform
 import re
 import subprocess
@@ -37,7 +40,7 @@ from autograder.common import units
 from autograder.course.registry import file_sha256
 
 __all__ = ["code_version", "data_problems", "data_sha256", "library_versions", "metadata",
-           "table"]
+           "table", "write_places"]
 
 LIBRARIES = ("scikit-learn", "numpy", "pandas", "joblib")
 SHORT_HASH = 12  # characters of a sha256 shown in a table: enough to tell two apart
@@ -114,3 +117,28 @@ def table(meta: Mapping[str, Any]) -> pd.DataFrame:
             value = value[:SHORT_HASH] + "…"
         rows[key] = units.DASH if value is None else str(value)
     return pd.DataFrame({"value": rows}).rename_axis("key")
+
+
+def write_places(folder: Path, tags: Mapping[str, str], *, model: Any,
+                 arrays: Mapping[str, Any], onnx_model: Any) -> dict[str, Path]:
+    """Write `tags` (strings) to the four places metadata can live, in `folder`:
+
+    - `model.joblib`: a dict holding `model` and the tags (lesson 02's practice);
+    - `model.safetensors`: `arrays`, with the tags in the header's `__metadata__`;
+    - `model.onnx`: `onnx_model` (an ONNX ModelProto), with the tags as `metadata_props`;
+    - `metadata.json`: the tags alone.
+    """
+    import joblib
+    import onnx
+    from safetensors.numpy import save_file
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {name: folder / name for name in
+             ("model.joblib", "model.safetensors", "model.onnx", "metadata.json")}
+    joblib.dump({"model": model, **tags}, paths["model.joblib"])
+    save_file(dict(arrays), paths["model.safetensors"], metadata=dict(tags))
+    onnx.helper.set_model_props(onnx_model, dict(tags))
+    onnx.save(onnx_model, paths["model.onnx"])
+    paths["metadata.json"].write_text(json.dumps(dict(tags)))
+    return paths
