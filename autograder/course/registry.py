@@ -275,8 +275,8 @@ class Registry:
         if result.ok:
             return Audit(version=version, ok=True, load_seconds=result.load_seconds,
                          message=f"{version} verified: sha256 matches, and a fresh process "
-                                 f"loaded it in {units.duration(result.load_seconds)} and reproduced all "
-                                 f"{result.n_rows} golden predictions exactly.")
+                                 f"loaded it in {units.duration(result.load_seconds)} and "
+                                 f"reproduced all {result.n_rows} golden predictions exactly.")
         if not result.loaded:
             return failed(f"{version} fails the fresh-process check: {result.message}")
         if result.n_differ:
