@@ -66,6 +66,9 @@ One line per module:
       measure.py             measuring on the learner's machine: best-of timings, quick mode
       torchkit.py            PyTorch helpers: tensors, resumable training, GPU-tagged saves
       payloads.py            contained attacks: a payload box, crafted pickles, the scanners
+      provenance.py          a model's metadata: data and code hashes, versions, where it lives
+      versions.py            a pickle recorded by an older scikit-learn release, for lesson 02
+      weights.py             parameter and byte counts of MLP weights, without torch
       timing.py              how long a lesson's core path takes, by one stated model
       tables.py              lesson tables of raw measurements, one unit per column
       verdicts.py            lesson sentences computed from the table beside them
