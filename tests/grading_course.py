@@ -13,7 +13,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
 from autograder.common.paths import ROOT
-from autograder.grading.course import define_assignment, grading_config
+from autograder.grading.course import GradingCourse, define_assignment
 
 ASSIGNMENT = "tiny"
 HIDDEN = 'assert answer * 2 == 84, "the hidden check disagrees"'
@@ -46,8 +46,7 @@ def make_course(root: Path) -> Path:
     (root / "solutions" / ASSIGNMENT).mkdir(parents=True)
     nbformat.write(source_notebook(), root / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     scratch = root / ".release-db"
-    define_assignment(grading_config(scratch, root=root, db=scratch / "gradebook.db"),
-                      ASSIGNMENT, root / "lessons")
+    define_assignment(GradingCourse.open(root, out=scratch), ASSIGNMENT, root / "lessons")
     shutil.rmtree(scratch)
     return root
 

@@ -12,25 +12,25 @@ import csv
 from collections.abc import Iterable
 from pathlib import Path
 
-from traitlets.config import Config
-
+from autograder.common.text import shorten
+from autograder.grading.course import GradingCourse
+from autograder.grading.gradebook import opened
 from autograder.grading.outcome import GradeOutcome
 
-CELL_COLUMNS = ["assignment", "student", "notebook", "grade_id", "score", "max_score",
-                "status", "message"]
-OUTCOME_COLUMNS = ["assignment", "student", "status", "score", "max_score", "reason",
-                   "seconds", "execute_seconds", "network", "processes", "files"]
+CELL_COLUMNS = ["assignment", "student", "notebook", "grade_id", "kind", "score",
+                "max_score", "status", "message"]
+OUTCOME_COLUMNS = ["assignment", "student", "status", "score", "max_score", "late_penalty",
+                   "flagged", "reason", "seconds", "execute_seconds", "cpu_seconds",
+                   "attempts", "network", "processes", "files"]
 
 
-def export_grades(config: Config, path: Path) -> Path:
+def export_grades(course: GradingCourse, path: Path) -> Path:
     """nbgrader's CSV export of the whole gradebook."""
-    from nbgrader.api import Gradebook
     from nbgrader.plugins import CsvExportPlugin
 
-    course = config.CourseDirectory
-    plugin = CsvExportPlugin(config=config)
+    plugin = CsvExportPlugin(config=course.config)
     plugin.to = str(path)
-    with Gradebook(course.db_url, course.get("course_id", "default_course")) as gb:
+    with opened(course.db_url, course.course_id) as gb:
         plugin.export(gb)
     return Path(path)
 
@@ -44,16 +44,17 @@ def _write_csv(path: Path, columns, rows) -> Path:
 
 
 def write_cells(outcomes: Iterable[GradeOutcome], path: Path) -> Path:
-    rows = ([o.assignment, o.student, c.notebook, c.grade_id, _number(c.score),
-             _number(c.max_score), c.status, c.message]
+    rows = ([o.assignment, o.student, c.notebook, c.grade_id, "task" if c.task else "grade",
+             _number(c.score), _number(c.max_score), c.status, c.message]
             for o in sorted(outcomes, key=lambda o: o.student) for c in o.cells)
     return _write_csv(path, CELL_COLUMNS, rows)
 
 
 def write_outcomes(outcomes: Iterable[GradeOutcome], path: Path) -> Path:
     rows = ([o.assignment, o.student, o.status, _number(o.score), _number(o.max_score),
-             o.reason, f"{o.seconds:.1f}", f"{o.execute_seconds:.1f}", o.isolation.network,
-             o.isolation.processes, o.isolation.files]
+             _number(o.late_penalty), "yes" if o.flagged else "", o.reason, f"{o.seconds:.1f}",
+             f"{o.execute_seconds:.1f}", f"{o.cpu_seconds:.1f}", o.attempts,
+             o.isolation.network, o.isolation.processes, o.isolation.files]
             for o in sorted(outcomes, key=lambda o: o.student))
     return _write_csv(path, OUTCOME_COLUMNS, rows)
 
@@ -80,9 +81,8 @@ def summary(outcomes: Iterable[GradeOutcome], expected: dict[str, str] | None = 
         header.insert(3, "check")
     rows = []
     for o in outcomes:
-        reason = o.reason if len(o.reason) <= width else o.reason[: width - 1] + "…"
-        row = [o.student, f"{o.score:.2f}/{o.max_score:g}", o.status, f"{o.seconds:.0f} s",
-               reason]
+        row = [o.student, f"{o.score:.2f}/{o.max_score:g}", o.status + ("*" if o.flagged else ""),
+               f"{o.seconds:.0f} s", shorten(o.reason, width)]
         if expected is not None:
             problem = expected.get(o.student, "")
             row.insert(3, "ok" if not problem else "DIFFERS")
