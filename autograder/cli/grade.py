@@ -83,7 +83,7 @@ def run(args) -> int:
         plan = plan_runs(args)
     except (ValueError, FileNotFoundError) as exc:
         return fail(args, str(exc))
-    status, runs = 0, []
+    status, runs, errors = 0, [], []
     for assignment, course, out, submissions in plan:
         try:
             graded = grade(assignment, course=course, out=out, submissions=submissions,
@@ -93,20 +93,23 @@ def run(args) -> int:
                            quick=args.quick, pattern=args.pattern, keep_work=args.keep_work,
                            progress=not args.json)
         except (intake.IntakeError, RuntimeError, ValueError) as exc:
-            status = max(status, fail(args, str(exc)))
+            errors.append(f"{assignment}: {exc}")
+            status = 2 if args.json else max(status, fail(args, str(exc)))
             continue
         runs.append(graded)
         status = max(status, report_run(graded, check_samples=args.sample, quiet=args.json))
     if args.json:
-        print(json.dumps({"runs": [as_json(r) for r in runs], "exit_code": status}))
+        print(json.dumps({"runs": [as_json(r) for r in runs], "errors": errors,
+                          "exit_code": status}))
     return status
 
 
 def fail(args, message: str) -> int:
-    if not args.json:
-        print(f"error: {message}", file=sys.stderr)
+    """One line: on stderr, or with --json the one JSON object on stdout."""
+    if args.json:
+        print(json.dumps({"runs": [], "errors": [message], "exit_code": 2}))
     else:
-        print(json.dumps({"error": message, "exit_code": 2}))
+        print(f"error: {message}", file=sys.stderr)
     return 2
 
 

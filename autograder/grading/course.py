@@ -26,11 +26,10 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-from autograder.grading.gradebook import sqlite_url
+from autograder.grading.gradebook import DEFAULT_COURSE_ID, new_gradebook, sqlite_url
 
 REDACT = "autograder.grading.redact.RedactHiddenTests"
 CLEAR_HIDDEN = "nbgrader.preprocessors.ClearHiddenTests"
-DEFAULT_COURSE_ID = "default_course"
 
 
 def nbgrader_config(root: Path) -> Config:
@@ -130,6 +129,12 @@ class GradingCourse:
     def db_url(self) -> str:
         return self.coursedir().db_url
 
+    @property
+    def db_file(self) -> Path | None:
+        """The gradebook's file, when it is SQLite (a server's has none)."""
+        url = self.db_url
+        return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+
     def path(self, step: str, student: str, assignment: str) -> Path:
         """nbgrader's folder for a step ("submitted_directory", ...) of one submission."""
         coursedir = self.coursedir()
@@ -196,7 +201,8 @@ def define_assignment(course: GradingCourse, assignment: str, release: Path) -> 
 
     config = copy.deepcopy(course.config)
     config.CourseDirectory.release_directory = str(Path(release).absolute())
-    course.out.mkdir(parents=True, exist_ok=True)
+    if course.db_file is not None and not course.db_file.exists():
+        new_gradebook(course.db_file)
     with course.running():
         done = run_converter(GenerateAssignment, config, assignment, force=True,
                              create_assignment=True)

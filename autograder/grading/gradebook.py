@@ -14,13 +14,17 @@ Afterwards `recorded` reads back what Autograde wrote, and `merge` writes it int
 
 from __future__ import annotations
 
+import os
+import shutil
+import sqlite3
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 STUDENT_FIELDS = ("first_name", "last_name", "email", "lms_user_id")
+DEFAULT_COURSE_ID = "default_course"  # nbgrader's
 
 
 def sqlite_url(path: Path) -> str:
@@ -37,18 +41,30 @@ def opened(url: str, course_id: str):
         yield gb
 
 
-def empty_gradebook(path: Path, course_id: str) -> Path:
-    """A gradebook with nbgrader's tables and nothing in them, made once and then copied:
-    nbgrader creates a new one by running `alembic heads` in a subprocess (1-3 s)."""
-    path = Path(path)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.unlink(missing_ok=True)
-        with opened(sqlite_url(tmp), course_id):
+def cache_folder() -> Path:
+    """Where grading keeps what it makes or measures once per machine."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "autograder"
+
+
+def new_gradebook(path: Path) -> Path:
+    """A gradebook with nbgrader's tables and nothing in them at `path`, copied from one made
+    once per machine and nbgrader version: nbgrader makes a new one by running `alembic heads`
+    in a subprocess (1-3 s, more on a busy machine)."""
+    from nbgrader import __version__
+
+    empty = cache_folder() / f"empty-gradebook-{__version__}.db"
+    if not empty.exists():
+        empty.parent.mkdir(parents=True, exist_ok=True)
+        tmp = empty.with_name(f".{empty.name}.{os.getpid()}.tmp")
+        with opened(sqlite_url(tmp), DEFAULT_COURSE_ID):
             pass
-        tmp.replace(path)  # whole or not at all, should a run be stopped half-way
-    return path
+        with sqlite3.connect(tmp) as db:  # no course: it is added by whoever opens it
+            db.execute("DELETE FROM course")
+        tmp.replace(empty)  # whole or not at all, should a run be stopped half-way
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(empty, path)
+    return Path(path)
 
 
 def has_assignment(url: str, course_id: str, assignment: str) -> bool:
@@ -116,7 +132,7 @@ class StudentState:
 
     student: tuple[tuple[str, str | None], ...] | None = None  # None: not in the gradebook
     timestamp: str | None = None  # ISO, naive UTC as nbgrader stores it
-    extension: str | None = None
+    extension: float | None = None  # seconds of extra time granted
     submitted: bool = False
     # notebook, cell, auto_score, manual_score, extra_credit, needs_manual_grade
     grades: tuple[tuple[str, str, float | None, float | None, float | None, bool], ...] = ()
@@ -152,7 +168,8 @@ def student_states(url: str, course_id: str, assignment: str,
                 states[student] = StudentState(student=fields)
                 continue
             states[student] = StudentState(
-                student=fields, timestamp=_iso(sub.timestamp), extension=_iso(sub.extension),
+                student=fields, timestamp=_iso(sub.timestamp),
+                extension=sub.extension.total_seconds() if sub.extension else None,
                 submitted=True,
                 grades=tuple((nb.name, g.name, g.auto_score, g.manual_score, g.extra_credit,
                               bool(g.needs_manual_grade))
@@ -174,7 +191,7 @@ def restore_state(url: str, course_id: str, assignment: str, student: str,
             return
         extra = {"timestamp": _datetime(state.timestamp)} if state.timestamp else {}
         sub = gb.update_or_create_submission(assignment, student, **extra)
-        sub.extension = _datetime(state.extension)
+        sub.extension = None if state.extension is None else timedelta(seconds=state.extension)
         for nb, cell, auto, manual, extra_credit, needs in state.grades:
             grade = gb.find_grade(cell, nb, assignment, student)
             grade.auto_score, grade.manual_score = auto, manual

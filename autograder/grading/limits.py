@@ -41,7 +41,7 @@ FLOOR_SECONDS = 60.0
 # When the solution could not be measured: generous, as stock nbgrader has no limit at all.
 FALLBACK_SECONDS = 900.0
 # The kernel's own RLIMIT_CPU, a backstop should the worker stop counting: well past the budget.
-BACKSTOP_SECONDS = 60
+BACKSTOP_SECONDS = 5
 
 
 def parse_size(text: str | int) -> int:

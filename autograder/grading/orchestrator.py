@@ -45,7 +45,7 @@ from autograder.grading.merge import merge
 from autograder.grading.outcome import GradeOutcome, GradeStatus
 from autograder.grading.workers import GradeJob, run_jobs
 
-SCRATCH = ".autograder"  # in the output folder: working copies, the empty gradebook
+SCRATCH = ".autograder"  # in the output folder: the jobs' working copies
 SKIP_FINGERPRINT = ("artifacts", "__pycache__")
 
 
@@ -139,7 +139,7 @@ def grade(assignment: str, *, course: Path = ROOT, out: Path | None = None,
         run.tampered = before.changes(integrity.Fingerprint.of(protected,
                                                                skip=SKIP_FINGERPRINT))
         if run.tampered and backup is not None:  # undo it before merging
-            shutil.copyfile(backup, gradebook_file(graded))
+            shutil.copyfile(backup, graded.db_file)
         merge(outcomes, graded)
         run.outcomes = outcomes
     run.files = write_reports(graded, assignment, run.outcomes)
@@ -162,25 +162,12 @@ def fresh_scratch(course: GradingCourse, assignment: str) -> Path:
     return scratch
 
 
-def gradebook_file(course: GradingCourse) -> Path | None:
-    """The gradebook's file, when it is SQLite (a server's has none)."""
-    url = course.db_url
-    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
-
-
-def empty_gradebook(course: GradingCourse) -> Path:
-    return gradebook.empty_gradebook(course.out / SCRATCH / "empty.db", course.course_id)
-
-
 def define(course: GradingCourse, assignment: str, scratch: Path) -> None:
     """The assignment in the gradebook. In the course itself, only where it is missing (stock
     autograde uses the gradebook's definition as it is); in another folder, always generated
     from the source, so grading follows the source as it is now."""
-    db = gradebook_file(course)
-    if db is not None and not db.exists():  # copied: nbgrader would run alembic to make it
-        db.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(empty_gradebook(course), db)
-    if course.out != course.root or not gradebook.has_assignment(
+    missing = course.db_file is not None and not course.db_file.exists()
+    if course.out != course.root or missing or not gradebook.has_assignment(
             course.db_url, course.course_id, assignment):
         define_assignment(course, assignment, scratch / "release")
 
@@ -232,7 +219,7 @@ def needs_grading(course: GradingCourse, assignment: str, student: str) -> bool:
 def make_template(course: GradingCourse, assignment: str, scratch: Path) -> Path:
     """A gradebook with the assignment's definition alone, which every job copies."""
     template = scratch / "template.db"
-    shutil.copyfile(empty_gradebook(course), template)
+    gradebook.new_gradebook(template)
     gradebook.copy_definition(course.db_url, gradebook.sqlite_url(template), course.course_id,
                               assignment)
     return template
@@ -245,7 +232,7 @@ def hidden_paths(course: GradingCourse, submissions: Path | None) -> tuple[str, 
              *(course.folder(step) for step in ("submitted_directory",
                                                 "autograded_directory",
                                                 "feedback_directory")),
-             course.root / "gradebook.db", gradebook_file(course), submissions]
+             course.root / "gradebook.db", course.db_file, submissions]
     if course.out != course.root:
         paths.append(course.out)
     return tuple(dict.fromkeys(str(Path(p).absolute()) for p in paths if p is not None))
@@ -305,13 +292,13 @@ def protected_paths(course: GradingCourse, assignment: str, students: list[str],
     paths = [course.path("submitted_directory", s, assignment) for s in students]
     paths += [course.path(step, ".", assignment)
               for step in ("source_directory", "release_directory")]
-    paths += [p for p in (gradebook_file(course), submissions, course.root / "gradebook.db")
+    paths += [p for p in (course.db_file, submissions, course.root / "gradebook.db")
               if p is not None]
     return paths
 
 
 def back_up_gradebook(course: GradingCourse, scratch: Path) -> Path | None:
-    db = gradebook_file(course)
+    db = course.db_file
     if db is None or not db.exists():
         return None
     shutil.copyfile(db, scratch / "gradebook.backup.db")

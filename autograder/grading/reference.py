@@ -20,13 +20,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from autograder.grading.course import GradingCourse
+from autograder.grading.gradebook import cache_folder
 
 STUDENT = "autograder-reference"  # the solution's student id, in its own job's gradebook only
-
-
-def cache_folder() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "autograder" / "reference"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,20 +47,23 @@ def key(course: GradingCourse, assignment: str, quick: bool) -> str:
     return h.hexdigest()[:32]
 
 
+def folder() -> Path:
+    return cache_folder() / "reference"
+
+
 def cached(name: str) -> Reference | None:
     try:
-        return Reference(**json.loads((cache_folder() / f"{name}.json").read_text()))
+        return Reference(**json.loads((folder() / f"{name}.json").read_text()))
     except (OSError, ValueError, TypeError):
         return None
 
 
 def store(name: str, reference: Reference) -> None:
-    folder = cache_folder()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{name}.{os.getpid()}.tmp"
+        folder().mkdir(parents=True, exist_ok=True)
+        tmp = folder() / f".{name}.{os.getpid()}.tmp"
         tmp.write_text(json.dumps(asdict(reference)))
-        tmp.replace(folder / f"{name}.json")
+        tmp.replace(folder() / f"{name}.json")
     except OSError:
         pass  # no cache: measured again next time
 
