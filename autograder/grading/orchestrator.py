@@ -6,21 +6,23 @@ never shows hidden tests: the course's gradebook, autograded/ and feedback/ rece
 results. With `out=FOLDER` they go to that folder instead (`make grade` uses `graded/`), and
 `submissions=DIR|ZIP` imports a class there first. The steps, each a function below:
 
-    open the course       its settings as nbgrader reads them (`course.GradingCourse`)
+    GradingCourse.open    the course's settings as nbgrader reads them, and where results go
+    choose_students       imported ones, or those `nbgrader autograde` would grade
+    worker_pool           started at once, so the workers load nbgrader meanwhile
     define                the assignment in the gradebook (generated only where it is missing,
                           or always from the source when grading into another folder)
-    choose students       imported ones, or those `nbgrader autograde` would grade
-    template              the assignment's definition alone, for each job to copy
-    limits                from the solution's own measured grading time (cached)
-    grade                 one job per student, in parallel; timeouts once more afterwards,
-                          alone, so a busy machine never decides a grade
-    check                 nothing a job ran may have changed the protected files
+    make_template         the assignment's definition alone, for each job to copy
+    measure_limits        from the solution's own measured grading time (cached)
+    make_jobs             one per student, with the student's earlier state
+    grade_watched         every job in parallel, timeouts once more afterwards and alone
+                          (`grade_all`), and a tripwire on the files no job may change
     merge                 into the gradebook, one outcome at a time
-    report                nbgrader's grades.csv, ASSIGNMENT-cells.csv, ASSIGNMENT-outcomes.csv
+    write_reports         nbgrader's grades.csv, ASSIGNMENT-cells.csv, ASSIGNMENT-outcomes.csv
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -110,43 +112,46 @@ def grade(assignment: str, *, course: Path = ROOT, out: Path | None = None,
     start = time.perf_counter()
     graded = GradingCourse.open(course, out)
     scratch = fresh_scratch(graded, assignment)
-    define(graded, assignment, scratch)
     chosen, skipped = choose_students(graded, assignment, submissions, students, force,
                                       pattern)
     run = GradeRun(assignment, graded, skipped=tuple(skipped))
     if chosen:
-        template = make_template(graded, assignment, scratch)
-        own = executor is None
-        executor = executor or ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
-        run.workers = min(workers or os.cpu_count() or 1, len(chosen))
-        try:
+        with worker_pool(executor, workers, len(chosen)) as (pool, run.workers):
+            define(graded, assignment, scratch)
+            template = make_template(graded, assignment, scratch)
             run.limits = limits or measure_limits(
-                graded, assignment, scratch, template, executor, quick=quick, isolate=isolate,
+                graded, assignment, scratch, template, pool, quick=quick, isolate=isolate,
                 limits=JobLimits(memory=memory, cell_timeout=cell_timeout))
-            states = gradebook.student_states(graded.db_url, graded.course_id, assignment,
-                                              chosen)
-            jobs = [dataclasses.replace(
-                make_job(graded, assignment, student, scratch, template, run.limits,
-                         isolate=isolate, quick=quick, submissions=submissions),
-                prior=states[student]) for student in chosen]
-            protected = protected_paths(graded, assignment, chosen, submissions)
-            before = integrity.Fingerprint.of(protected, skip=SKIP_FINGERPRINT)
-            backup = back_up_gradebook(graded, scratch)
-            outcomes = grade_all(jobs, executor, Progress(len(jobs)) if progress else None)
-        finally:
-            if own:
-                executor.shutdown(cancel_futures=True)
-        run.tampered = before.changes(integrity.Fingerprint.of(protected,
-                                                               skip=SKIP_FINGERPRINT))
-        if run.tampered and backup is not None:  # undo it before merging
-            shutil.copyfile(backup, graded.db_file)
-        merge(outcomes, graded)
-        run.outcomes = outcomes
+            jobs = make_jobs(graded, assignment, chosen, scratch, template, run.limits,
+                             isolate=isolate, quick=quick, submissions=submissions)
+            run.outcomes, run.tampered = grade_watched(
+                graded, jobs, pool, scratch, submissions, Progress(len(jobs)) if progress
+                else None)
+        merge(run.outcomes, graded)
     run.files = write_reports(graded, assignment, run.outcomes)
     if not keep_work:
         shutil.rmtree(scratch, ignore_errors=True)
     run.seconds = time.perf_counter() - start
     return run
+
+
+@contextlib.contextmanager
+def worker_pool(executor: Executor | None, workers: int, jobs: int):
+    """(executor, how many run at once): the one given, or a process pool started right away,
+    so its workers load nbgrader while the parent defines the assignment."""
+    n = min(workers or os.cpu_count() or 1, jobs)
+    if executor is not None:
+        yield executor, n
+        return
+    from autograder.grading.runner import warm_up
+
+    pool = ProcessPoolExecutor(max_workers=n, initializer=warm_up)
+    for _ in range(n):
+        pool.submit(int)  # each submit to a busy pool starts one more worker
+    try:
+        yield pool, n
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 def fresh_scratch(course: GradingCourse, assignment: str) -> Path:
@@ -249,6 +254,17 @@ def make_job(course: GradingCourse, assignment: str, student: str, scratch: Path
         isolate=isolate, quick=quick, hide=hidden_paths(course, submissions))
 
 
+def make_jobs(course: GradingCourse, assignment: str, students: list[str], scratch: Path,
+              template: Path, limits: JobLimits, *, isolate: bool, quick: bool,
+              submissions: Path | None) -> list[GradeJob]:
+    """One job per student, each with the student's earlier state in the gradebook."""
+    states = gradebook.student_states(course.db_url, course.course_id, assignment, students)
+    return [dataclasses.replace(
+        make_job(course, assignment, student, scratch, template, limits, isolate=isolate,
+                 quick=quick, submissions=submissions), prior=states[student])
+            for student in students]
+
+
 def measure_limits(course: GradingCourse, assignment: str, scratch: Path, template: Path,
                    executor: Executor, *, quick: bool, isolate: bool,
                    limits: JobLimits) -> JobLimits:
@@ -284,6 +300,24 @@ def grade_all(jobs: list[GradeJob], executor: Executor,
             again = next(run_jobs([job], executor))
             outcomes[job.student] = dataclasses.replace(again, attempts=2)
     return sorted(outcomes.values(), key=lambda o: o.student)
+
+
+def grade_watched(course: GradingCourse, jobs: list[GradeJob], executor: Executor,
+                  scratch: Path, submissions: Path | None,
+                  on_done: Callable[[GradeOutcome], None] | None
+                  ) -> tuple[list[GradeOutcome], list[str]]:
+    """Every job (`grade_all`), with the tripwire: what changed among the files no job may
+    touch. The sandbox should make it impossible; where a change happened anyway, the
+    gradebook is restored before anything is merged."""
+    protected = protected_paths(course, jobs[0].assignment, [j.student for j in jobs],
+                                submissions)
+    before = integrity.Fingerprint.of(protected, skip=SKIP_FINGERPRINT)
+    backup = back_up_gradebook(course, scratch)
+    outcomes = grade_all(jobs, executor, on_done)
+    tampered = before.changes(integrity.Fingerprint.of(protected, skip=SKIP_FINGERPRINT))
+    if tampered and backup is not None:
+        shutil.copyfile(backup, course.db_file)
+    return outcomes, tampered
 
 
 def protected_paths(course: GradingCourse, assignment: str, students: list[str],
