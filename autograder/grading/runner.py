@@ -13,7 +13,7 @@ has nbgrader imported already, or where forking is unsafe (`workers.can_fork`) a
 4. run nbgrader's own Autograde and GenerateFeedback converters there, in the course's folder
    as `cd COURSE && nbgrader autograde` would, with the job's kernelspec
    (`autograder.grading.kernel`) hiding everything but the notebook folder from student code;
-5. write what the sandbox achieved (`isolation.json`, and the kernel's `files.txt`) and
+5. write what the sandbox achieved (`isolation.json`, and the kernel's `kernel.json`) and
    nbgrader's success or error (`result.json`), with the CPU time it all took.
 
 It reports; it does not score. The worker reads the scores from the job's gradebook.
@@ -39,6 +39,7 @@ from autograder.grading import sandbox
 KERNEL_NAME = "autograder-sandbox"
 EXECUTE_TIMES = "execute.jsonl"  # what the notebooks' own runs took (timed.TimedExecute)
 PATHS, NOTES, PROGRESS, RESULT = "paths.json", "notes.json", "progress.json", "result.json"
+KERNEL_REPORT = "kernel.json"  # what the kernel launcher's sandbox achieved
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 
 
@@ -142,7 +143,7 @@ def run(spec: dict) -> dict:
     config.GenerateFeedback.preprocessors = feedback_preprocessors(config)
     if spec["isolate"]:
         kernel_hide = work / "kernel-hide.json"
-        write_json(kernel_hide, {"hide": spec["hide"], "report": str(work / "files.txt")})
+        write_json(kernel_hide, {"hide": spec["hide"], "report": str(work / KERNEL_REPORT)})
         share = write_kernelspec(work, kernel_hide)
         os.environ["JUPYTER_PATH"] = os.pathsep.join(
             [str(share), *filter(None, [os.environ.get("JUPYTER_PATH")])])
@@ -211,7 +212,7 @@ def main(argv: list[str]) -> int:
     isolation = sandbox.Isolation(files="working copy only (sandbox off)")
     if spec["isolate"]:
         isolation = sandbox.enter_job()
-    if "namespace" in isolation.processes:
+    if isolation.pid_namespace:
         sandbox.become_init()
         die_with_parent()  # the init child, too, when the waiting runner parent dies
     else:

@@ -38,7 +38,14 @@ from autograder.grading import outcome as oc
 from autograder.grading.course import DEFAULT_COURSE_ID
 from autograder.grading.limits import JobLimits
 from autograder.grading.outcome import CellResult, GradeOutcome, GradeStatus
-from autograder.grading.runner import EXECUTE_TIMES, NOTES, PATHS, PROGRESS, RESULT
+from autograder.grading.runner import (
+    EXECUTE_TIMES,
+    KERNEL_REPORT,
+    NOTES,
+    PATHS,
+    PROGRESS,
+    RESULT,
+)
 from autograder.grading.sandbox import Isolation
 from autograder.grading.timed import read_timings
 
@@ -324,9 +331,10 @@ def _penalties(found: gradebook.Recorded, cells: tuple[CellResult, ...]):
 def read_isolation(work: Path, isolate: bool) -> Isolation:
     """What the runner's sandbox achieved, and what the kernel launcher reported."""
     fields = _read_json(work / "isolation.json") or {}
-    kernel = work / "files.txt"
-    if kernel.exists():
-        fields["files"] = kernel.read_text() or "not hidden (no report)"
+    kernel = _read_json(work / KERNEL_REPORT)
+    if kernel:
+        fields.update(files=str(kernel.get("files")),
+                      files_hidden=kernel.get("files_hidden") is True)
     elif isolate:
         fields["files"] = "not hidden (no kernel started)"
     return Isolation(**fields)
