@@ -86,7 +86,7 @@ def test_a_timeout_is_graded_again_alone_and_flagged_when_it_persists(course, tm
                 limits=JobLimits(cpu_seconds=60, wall_seconds=6), progress=False)
     (outcome,) = run.outcomes
     assert (outcome.status, outcome.attempts, outcome.flagged) == (GradeStatus.TIMEOUT, 2, True)
-    assert "6.00 s wall-clock limit while running cell 1 (answer)" in outcome.reason
+    assert "6.00 s idle wall-clock limit while running cell 1 (answer)" in outcome.reason
 
 
 @pytest.mark.parametrize("argv, message", [

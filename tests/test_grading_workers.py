@@ -101,7 +101,7 @@ def test_an_endless_loop_is_killed_with_everything_it_started(course, isolate):
                                   wall_seconds=8))
     assert time.perf_counter() - start < 30
     assert (result.status, result.score) == (GradeStatus.TIMEOUT, 0.0)
-    assert result.reason.startswith("stopped at the 8.00 s wall-clock limit while running "
+    assert result.reason.startswith("stopped at the 8.00 s idle wall-clock limit while running "
                                     f"cell 1 (answer) of {ASSIGNMENT} (used ")
     assert result.cells[0].message == "not graded: timeout" and result.flagged
     time.sleep(0.5)

@@ -12,10 +12,12 @@ ASSIGNMENT-cells.csv and ASSIGNMENT-outcomes.csv next to them; with --out, into 
 instead. As stock autograde, a submission already autograded is graded again only when it was
 submitted again since (a newer timestamp.txt) or with --force.
 
-Time limits: each submission may use 3x the CPU time and 3x the wall-clock time that grading
-the solution took (at least a minute of each), measured once per version of the assignment and
-cached; --cpu-time/--timeout set them instead. A submission stopped at a limit is graded once
-more after the others, alone; if it stops again it is reported as `timeout`, flagged.
+Time limits: each submission may use 3x the CPU time that grading the solution took, and
+spend 3x its wall-clock time waiting (a sleep, a deadlock; time a busy machine makes it wait
+while it computes does not count), at least a minute of each. The solution is measured once
+per version of the assignment and cached; --cpu-time/--timeout set the limits instead. A
+submission stopped at a limit is graded once more after the others, alone; if it stops again
+it is reported as `timeout`, flagged.
 
 Quick mode (the default): the kernel runs with AUTOGRADER_QUICK=1, so lessons measure with
 fewer repetitions; tests and graded figures are the same. --full runs what students run.
@@ -57,7 +59,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cpu-time", type=float, default=None, metavar="S",
                    help="CPU seconds per submission (default: 3x the solution's)")
     p.add_argument("--timeout", type=float, default=None, metavar="S",
-                   help="wall-clock seconds per submission (default: 3x the solution's)")
+                   help="wall-clock seconds a submission may wait, idle (default: 3x the "
+                        "solution's wall-clock time)")
     p.add_argument("--cell-timeout", type=int, default=None, metavar="S",
                    help="seconds per cell (default: the course's Execute.timeout)")
     p.add_argument("--memory", default="4G", help="address space per process (default 4G)")

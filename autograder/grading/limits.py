@@ -4,8 +4,9 @@ Time is measured on the submission, not on the machine. The worker adds up the C
 the runner's whole process tree (the Jupyter kernel and everything it starts) and kills the
 tree when it passes `cpu_seconds`: a busy machine slows a submission down but does not make it
 use more CPU. A wall-clock ceiling, `wall_seconds`, catches what uses no CPU at all (a sleep,
-a deadlock). Both are derived from the solution's own measured run (`reference`), so a lesson
-that takes a minute gets minutes, and a tiny one still gets `FLOOR_SECONDS`. The course's
+a deadlock): it counts the time the submission spends waiting (`workers.supervise`). Both are
+derived from the solution's own measured run (`reference`), so a lesson that takes a minute
+gets minutes, and a tiny one still gets `FLOOR_SECONDS`. The course's
 per-cell timeout (nbgrader's Execute.timeout) still interrupts a single cell.
 
 Memory, file size and (as a backstop to the worker's count) CPU time are kernel rlimits set in
@@ -90,8 +91,8 @@ class JobLimits:
 
     def describe(self) -> str:
         cell = f"{self.cell_timeout} s" if self.cell_timeout else "course default"
-        return (f"{duration(self.cpu_seconds)} CPU and {duration(self.wall_seconds)} wall clock "
-                f"per submission ({self.basis}), cells {cell}, "
+        return (f"{duration(self.cpu_seconds)} CPU time and {duration(self.wall_seconds)} idle "
+                f"wall clock per submission ({self.basis}), cells {cell}, "
                 f"{size(self.memory, binary=True)} memory per process, "
                 f"{size(self.file_size, binary=True)} per file")
 

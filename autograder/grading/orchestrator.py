@@ -29,7 +29,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,13 +135,26 @@ def grade(assignment: str, *, course: Path = ROOT, out: Path | None = None,
     return run
 
 
+class InProcess(Executor):
+    """Runs each job right here when it is submitted: one student at a time needs no pool."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+
 @contextlib.contextmanager
 def worker_pool(executor: Executor | None, workers: int, jobs: int):
-    """(executor, how many run at once): the one given, or a process pool started right away,
-    so its workers load nbgrader while the parent defines the assignment."""
+    """(executor, how many run at once): the one given; for one at a time, this process; else a
+    process pool started right away, so its workers load nbgrader while the parent defines the
+    assignment."""
     n = min(workers or os.cpu_count() or 1, jobs)
-    if executor is not None:
-        yield executor, n
+    if executor is not None or n == 1:
+        yield executor or InProcess(), n
         return
     from autograder.grading.runner import warm_up
 

@@ -4,10 +4,11 @@
 (`job.work`): a copy of a gradebook that holds only the assignment's definition and the
 student's earlier state, and the submission. It starts `autograder.grading.runner` in a new
 session and watches it: it adds up the CPU time of the runner's whole process tree and stops
-it at `job.limits.cpu_seconds`, or at the wall-clock ceiling `job.limits.wall_seconds`, killing
-every process it started. It never raises for a submission's fault: every outcome, even a
-crash of the grading process, is a GradeOutcome with a reason. It writes nothing outside
-`job.work`.
+it at `job.limits.cpu_seconds`, or once it has spent `job.limits.wall_seconds` of wall clock
+waiting (a sleep, a deadlock: time a busy machine makes it wait while it computes does not
+count), killing every process it started. It never raises for a submission's fault: every
+outcome, even a crash of the grading process, is a GradeOutcome with a reason. It writes
+nothing outside `job.work`.
 
 Because each job has its own gradebook, workers never share a database: the parent merges the
 outcomes into the course's gradebook afterwards, one at a time (`merge.py`). That is why a run
@@ -50,6 +51,11 @@ from autograder.grading.sandbox import Isolation
 from autograder.grading.timed import read_timings
 
 POLL_SECONDS = 0.5  # how often the worker adds up a running job's CPU time
+# A poll in which the submission's processes used less than this share of one core counts
+# towards the wall-clock limit: that limit is for sleeps and deadlocks, and a submission that a
+# busy machine slows down still computes (a fifth of a core with ten programs on two cores).
+IDLE_SHARE = 0.05
+CPU_LIMIT, IDLE_LIMIT = "CPU time", "idle wall-clock"  # what a timeout says it was stopped at
 QUICK_VARIABLE = "AUTOGRADER_QUICK"  # lessons measure less when it is "1" (autograder.course)
 
 
@@ -178,25 +184,30 @@ class Ending:
     """How the runner ended: its exit code, or the limit it was stopped at."""
 
     code: int | None
-    limit: str = ""  # "CPU time" or "wall-clock" when stopped
+    limit: str = ""  # CPU_LIMIT or IDLE_LIMIT when stopped
     cpu_seconds: float = 0.0
     wall_seconds: float = 0.0
 
 
 def supervise(pid: int, wait: Callable[[float | None], int | None],
               limits: JobLimits) -> Ending:
-    """Wait for the runner, stopping it at its CPU-time or wall-clock limit."""
-    start, cpu = time.monotonic(), 0.0
+    """Wait for the runner, stopping it at its CPU-time limit, or at its wall-clock limit
+    counted while it waits (uses less than IDLE_SHARE of a core)."""
+    start = last = time.monotonic()
+    cpu = last_cpu = idle = 0.0
     while True:
         code = wait(POLL_SECONDS)
-        wall = time.monotonic() - start
+        now = time.monotonic()
         if code is not None:
-            return Ending(code=code, cpu_seconds=cpu, wall_seconds=wall)
+            return Ending(code=code, cpu_seconds=cpu, wall_seconds=now - start)
         cpu = max(cpu, tree_cpu_seconds(pid))
-        for limit, used, allowed in (("CPU time", cpu, limits.cpu_seconds),
-                                     ("wall-clock", wall, limits.wall_seconds)):
+        if cpu - last_cpu < IDLE_SHARE * (now - last):
+            idle += now - last
+        last, last_cpu = now, cpu
+        for limit, used, allowed in ((CPU_LIMIT, cpu, limits.cpu_seconds),
+                                     (IDLE_LIMIT, idle, limits.wall_seconds)):
             if used > allowed:
-                return Ending(code=None, limit=limit, cpu_seconds=cpu, wall_seconds=wall)
+                return Ending(code=None, limit=limit, cpu_seconds=cpu, wall_seconds=now - start)
 
 
 def run_runner(job: GradeJob, work: Path) -> tuple[GradeStatus | None, str, Ending]:
@@ -209,7 +220,7 @@ def run_runner(job: GradeJob, work: Path) -> tuple[GradeStatus | None, str, Endi
     # whatever it left behind (a no-op inside a PID namespace), or all of it at a limit
     kill_tree(pid, lambda: wait(None))
     if ending.limit:
-        allowed = job.limits.cpu_seconds if ending.limit == "CPU time" else \
+        allowed = job.limits.cpu_seconds if ending.limit == CPU_LIMIT else \
             job.limits.wall_seconds
         return GradeStatus.TIMEOUT, oc.timeout_detail(
             ending.limit, allowed, ending.cpu_seconds, ending.wall_seconds,
