@@ -17,8 +17,9 @@ c.CourseDirectory.release_directory = "lessons"
 # behind, and generate_assignment would copy them (hidden-test files included) to students.
 ARTIFACT_GLOBS = ["*.pkl", "*.joblib", "*.pt", "*.pt2", "*.onnx", "*.onnx.data",
                   "*.safetensors", "*.skops", "*.npy"]
+# A lesson's question bank (quiz.toml) holds the answers: the package carries it sealed.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
-                            "artifacts", *ARTIFACT_GLOBS]
+                            "artifacts", "quiz.toml", *ARTIFACT_GLOBS]
 # nbgrader silently drops files over 100 MB by default; model files can be that large.
 # Sizes are in kB: 1 GB per file, 2 GB per assignment folder.
 c.CourseDirectory.max_file_size = 1_000_000

@@ -35,3 +35,21 @@ def test_numbers_have_separators_and_no_exponent():
     assert units.rate(2.1e9) == "2.10 GB/s" and units.rate(812e6) == "812 MB/s"
     assert units.ratio(3.5) == "3.50×" and units.percent(0.154) == "15.4 %"
     assert units.ratio(math.nan) == units.percent(None) == units.DASH
+
+
+@pytest.mark.parametrize("kind, values, unit", [
+    ("duration", [0.0012, 0.0451, 0.5], (1e-3, "ms")),
+    ("duration", [2.5, 90.0, 1.2], (1.0, "s")),
+    ("duration", [4e-6, 9e-6], (1e-6, "µs")),
+    ("size", [409_000, 420_000, 88_000], (1e3, "KB")),
+    ("size", [812, 40], (1.0, "bytes")),
+    ("rate", [2.7e9, 1.9e9, None], (1e9, "GB/s")),
+    ("duration", [None, math.nan, 0.0], (1.0, "s")),  # nothing to go by: the base unit
+])
+def test_column_unit_reads_the_typical_value_in_one_unit(kind, values, unit):
+    assert units.column_unit(kind, values) == unit
+
+
+def test_column_unit_names_its_kinds():
+    with pytest.raises(ValueError, match="no column unit for 'ratio'"):
+        units.column_unit("ratio", [1.0])

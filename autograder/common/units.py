@@ -6,6 +6,10 @@ next to the number, and `DASH` where a value does not apply (None or NaN).
 
 Sizes are decimal (1 KB = 1,000 bytes, as file managers and disks count) unless `binary=True`
 (1 GiB = 2**30 bytes, as `ulimit` and memory limits count).
+
+A column of a table reads best in one unit, named in its header: `column_unit(kind, values)`
+picks it (the largest unit in which the typical value is at least 1), and `number` writes each
+value in it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,14 @@ import math
 DASH = "—"
 DECIMAL_SIZES = ((1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "KB"))
 BINARY_SIZES = ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"))
+
+
+# Largest unit first, for column_unit.
+COLUMN_SCALES = {
+    "size": (*DECIMAL_SIZES, (1.0, "bytes")),
+    "duration": ((60.0, "min"), (1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns")),
+    "rate": (*((f, f"{u}/s") for f, u in DECIMAL_SIZES), (1.0, "bytes/s")),
+}
 
 
 def missing(value) -> bool:
@@ -89,3 +101,20 @@ def ratio(value) -> str:
 def percent(fraction, digits: int = 3) -> str:
     """A fraction as a percentage: 0.154 -> 15.4 %."""
     return DASH if missing(fraction) else f"{number(100 * float(fraction), digits)} %"
+
+
+def column_unit(kind: str, values) -> tuple[float, str]:
+    """(factor, unit) for showing `values` of `kind` ("size", "duration" or "rate") in one unit.
+
+    The unit is the largest in which the median of the values present is at least 1, so most
+    of the column reads as 1 to 999 in that unit: `column_unit("duration", [0.0012, 0.0451])`
+    is `(1e-3, "ms")`. Divide each value by the factor and write it with `number`.
+    """
+    if kind not in COLUMN_SCALES:
+        raise ValueError(f"no column unit for {kind!r}; use one of {', '.join(COLUMN_SCALES)}")
+    scales = COLUMN_SCALES[kind]
+    present = sorted(abs(float(v)) for v in values if not missing(v) and float(v) != 0)
+    if not present:
+        return next(scale for scale in scales if scale[0] == 1.0)
+    typical = present[len(present) // 2]
+    return next(((f, u) for f, u in scales if typical >= f), scales[-1])

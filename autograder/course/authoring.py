@@ -1,12 +1,17 @@
 """Keep lessons/ generated from solutions/, and prove both trees behave (`autograder lessons`).
 
+Generating also compiles each lesson's question bank (solutions/NN-slug/quiz.toml) into the
+package (autograder/course/quizzes/), and the drift check covers both.
+
 `nbgrader validate` always exits 0, so scripts and tests use `validate` here: nbgrader's own
 Validator, run on a copy of the assignment folder so artifacts never land in the source tree.
+It also hands back the executed notebook, so one run can serve many checks (tests/).
 """
 
 from __future__ import annotations
 
 import filecmp
+import os
 import shutil
 import subprocess
 import sys
@@ -14,8 +19,12 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 from autograder.common.paths import ROOT, course_config
+from autograder.course import quizbank
+from autograder.course.measure import QUICK_VARIABLE
 
 
 def assignment_ids(root: Path = ROOT) -> list[str]:
@@ -30,7 +39,12 @@ def nbgrader_bin() -> str:
 
 
 def generate(root: Path = ROOT, release: Path | None = None) -> None:
-    """Run `nbgrader generate_assignment` for every lesson, into lessons/ or into `release`."""
+    """Run `nbgrader generate_assignment` for every lesson, into lessons/ or into `release`.
+
+    Into lessons/ (no `release`), it first compiles every question bank into the package.
+    """
+    if release is None:
+        quizbank.write_all(root)
     for assignment in assignment_ids(root):
         command = [nbgrader_bin(), "generate_assignment", assignment, "--force", "--no-db",
                    "--log-level=WARN"]
@@ -44,7 +58,8 @@ def drift(root: Path = ROOT) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="lessons-") as tmp:
         fresh = Path(tmp) / "lessons"
         generate(root, fresh)
-        return sorted(_differences(filecmp.dircmp(root / "lessons", fresh), Path("lessons")))
+        lessons = _differences(filecmp.dircmp(root / "lessons", fresh), Path("lessons"))
+    return sorted(lessons + quizbank.drift(root))
 
 
 def _differences(cmp: filecmp.dircmp, prefix: Path) -> list[str]:
@@ -66,31 +81,42 @@ class Validation:
     ok: bool
     seconds: float
     problems: list[str] = field(default_factory=list)
+    executed: Any = field(default=None, repr=False, compare=False)  # the run's NotebookNode
 
 
-
-def validate(notebook: Path, *, invert: bool = False, root: Path = ROOT) -> Validation:
-    """nbgrader's Validator on a copy of the notebook's folder.
+def validate(notebook: Path, *, invert: bool = False, quick: bool = False,
+             root: Path = ROOT) -> Validation:
+    """nbgrader's Validator on a copy of the notebook's folder; keeps the executed notebook.
 
     Solutions (invert=False) must run with every grade cell passing and no error or stderr
     output in any cell (`validate_all`): a clean run is part of the exemplar. Student versions
-    (invert=True) must have every grade cell failing, and unchanged locked cells.
+    (invert=True) must have every grade cell failing, and unchanged locked cells. `quick` runs
+    the kernel with AUTOGRADER_QUICK=1 (fewer repetitions, smaller demonstration arrays).
     """
     from nbgrader.validator import Validator
+
+    class KeepingValidator(Validator):
+        executed = None
+
+        def _preprocess(self, nb):
+            self.executed = super()._preprocess(nb)
+            return self.executed
 
     notebook = Path(notebook)
     with tempfile.TemporaryDirectory(prefix="validate-") as tmp:
         work = Path(tmp) / notebook.parent.name
         shutil.copytree(notebook.parent, work, ignore=shutil.ignore_patterns("artifacts"))
-        validator = Validator(config=course_config(root))
+        validator = KeepingValidator(config=course_config(root))
         validator.invert = invert
         validator.validate_all = not invert
         start = time.perf_counter()
-        results = validator.validate(str(work / notebook.name))
+        with mock.patch.dict(os.environ, {QUICK_VARIABLE: "1" if quick else "0"}):  # to the kernel
+            results = validator.validate(str(work / notebook.name))
         seconds = time.perf_counter() - start
     problems = [f"{kind}: {first_line(cell.get('raw_error') or cell['source'])}"
                 for kind, cells in results.items() for cell in cells]
-    return Validation(str(notebook), invert, not problems, seconds, problems)
+    return Validation(str(notebook), invert, not problems, seconds, problems,
+                      validator.executed)
 
 
 def first_line(text: str) -> str:

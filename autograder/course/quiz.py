@@ -1,28 +1,55 @@
-"""Checkpoint quizzes with instant feedback.
+"""The lesson's quiz (instant feedback) and its graded checkpoint (scored only when graded).
 
-A `Quiz` is an ipywidgets form in JupyterLab; `Quiz.check` gives the same feedback as plain
-text, so it also works where widgets do not (static HTML, nbgrader grade cells, plain Python).
-The widgets are built only on first display, so constructing a quiz never needs a frontend.
+A lesson never writes answers into its notebook. Its question bank lives in
+`solutions/NN-slug/quiz.toml` (never released; see `autograder.course.quizbank`), and
+`make lessons` compiles it into package data, `autograder/course/quizzes/NN-slug.json`, where
+each option's verdict and feedback is *sealed*: scrambled with a key derived from a salt and
+that option, so the file shows no answer, and only choosing an option opens its feedback.
+The notebook just loads it:
+
+    quiz = Quiz.load("01-pickle")
+    quiz                       # a widget in JupyterLab; the questions as text elsewhere
+    quiz.check(1, "B")         # the same feedback without widgets
+
+Sealed is not secret: anyone can open every option, exactly as anyone can click every option.
+What it prevents is reading the answer off the screen or off the objects: a `Question` has a
+prompt, options, a hint, a salt and sealed options of equal length, and no `answer`.
+
+The graded checkpoint asks *other* questions (also in quiz.toml, without their answers):
+
+    checkpoint = Checkpoint.load("01-pickle")
+    checkpoint                 # the questions, numbered, with lettered options
+
+The student answers `checkpoint_answers = {1: "B", ...}`; the visible test checks only the
+form (`checkpoint.check_form(...)`); the hidden test holds the key and scores with
+`score_checkpoint(...)`. So neither the quiz nor the checkpoint can serve as an oracle.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
+import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from functools import cached_property
+from importlib import resources
 from typing import Any
 
 import ipywidgets as widgets
 
 from autograder.course.display import WidgetWithFallback
 
-__all__ = ["Feedback", "Question", "Quiz"]
+__all__ = ["Checkpoint", "Feedback", "Question", "Quiz", "score_checkpoint", "seal_question"]
 
 _CORRECT_COLOR = "#1a7f37"
 _WRONG_COLOR = "#cf222e"
 _BACKTICKS = re.compile(r"`([^`]+)`")
+LETTERS = "ABCDEFGH"
+BANK_PACKAGE = "autograder.course"
+BANK_FOLDER = "quizzes"
 
 
 def inline_html(text: str) -> str:
@@ -30,34 +57,90 @@ def inline_html(text: str) -> str:
     return _BACKTICKS.sub(r"<code>\1</code>", html.escape(text))
 
 
+# --- sealing ----------------------------------------------------------------------------------
+
+
+def _keystream(salt: str, letter: str, length: int) -> bytes:
+    key = hashlib.sha256(f"{salt}:{letter}".encode()).digest()
+    return hashlib.shake_256(key).digest(length)
+
+
+def seal_option(salt: str, letter: str, correct: bool, feedback: str, width: int) -> str:
+    """Option `letter` of the question salted `salt`: verdict and feedback, `width` bytes long."""
+    payload = (b"1" if correct else b"0") + feedback.encode()
+    if len(payload) > width:
+        raise ValueError(f"the feedback of option {letter} is longer than {width} bytes")
+    payload += b" " * (width - len(payload))  # equal lengths: the size says nothing either
+    stream = _keystream(salt, letter, width)
+    return base64.b64encode(bytes(a ^ b for a, b in zip(payload, stream, strict=True))).decode()
+
+
+def open_option(salt: str, letter: str, sealed: str) -> tuple[bool, str]:
+    """(correct, feedback) of one sealed option."""
+    data = base64.b64decode(sealed)
+    stream = _keystream(salt, letter, len(data))
+    payload = bytes(a ^ b for a, b in zip(data, stream, strict=True))
+    return payload[:1] == b"1", payload[1:].decode().rstrip(" ")
+
+
+def seal_question(salt: str, options: Sequence[str], right: str,
+                  feedback: Mapping[str, str]) -> dict[str, str]:
+    """Every option sealed, padded to one length: letter -> sealed text."""
+    width = 1 + max(len(feedback[letter].encode()) for letter in options)
+    return {letter: seal_option(salt, letter, letter == right, feedback[letter], width)
+            for letter in options}
+
+
+# --- questions --------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Question:
-    """One multiple-choice question; option keys are letters, matched case-insensitively."""
+    """One multiple-choice question as the student's objects hold it: no answer in it.
+
+    Transitional: a lesson that still writes its questions in the notebook passes `answer`,
+    `mistake` and `explanation`; they are sealed at once and never stored. Remove them once
+    every lesson has a quiz.toml.
+    """
 
     prompt: str
-    options: Mapping[str, str] = field(hash=False)
-    answer: str
+    options: Mapping[str, str] = field(hash=False)  # letter -> option text
     hint: str = ""
-    mistake: str = ""
-    explanation: str = ""
+    sealed: Mapping[str, str] = field(default_factory=dict, hash=False, repr=False)
+    salt: str = field(default="", repr=False)
+    answer: InitVar[str | None] = None
+    mistake: InitVar[str] = ""
+    explanation: InitVar[str] = ""
 
-    def __post_init__(self) -> None:
-        if not self.prompt.strip():
+    def __post_init__(self, answer: str | None, mistake: str, explanation: str) -> None:
+        if not str(self.prompt).strip():
             raise ValueError("Question prompt is empty.")
         keys = [str(key).strip().upper() for key in self.options]
-        if len(keys) < 2:
-            raise ValueError(f"Question {self.prompt!r} needs at least 2 options, got {len(keys)}.")
-        if len(set(keys)) != len(keys):
-            raise ValueError(f"Question {self.prompt!r} has duplicate option letters: {keys}.")
-        answer = str(self.answer).strip().upper()
-        if answer not in keys:
-            raise ValueError(
-                f"Question {self.prompt!r}: answer {self.answer!r} is not one of the options "
-                f"{', '.join(keys)}."
-            )
-        # Normalised copies, so later lookups are simple and the caller's dict can't change us.
-        object.__setattr__(self, "options", dict(zip(keys, self.options.values(), strict=True)))
-        object.__setattr__(self, "answer", answer)
+        if len(keys) < 2 or len(set(keys)) != len(keys):
+            raise ValueError(f"Question {self.prompt!r} needs 2 or more distinct option letters, "
+                             f"got {keys}.")
+        object.__setattr__(self, "options",
+                           dict(zip(keys, self.options.values(), strict=True)))
+        if answer is None:
+            return
+        right = str(answer).strip().upper()
+        if right not in keys:
+            raise ValueError(f"Question {self.prompt!r}: answer {answer!r} is not one of the "
+                             f"options {', '.join(keys)}.")
+        salt = hashlib.sha256(self.prompt.encode()).hexdigest()[:32]
+        wrong = f"Common mistake: {mistake}" if mistake else ""
+        feedback = {letter: explanation if letter == right else wrong for letter in keys}
+        object.__setattr__(self, "salt", salt)
+        object.__setattr__(self, "sealed", seal_question(salt, keys, right, feedback))
+
+    def open(self, letter: str) -> tuple[bool, str]:
+        """(correct, feedback) for choosing `letter`: what choosing it in the widget shows."""
+        return open_option(self.salt, letter, self.sealed[letter])
+
+
+# InitVar defaults would otherwise stay behind as class attributes (`Question.answer is None`).
+for _name in ("answer", "mistake", "explanation"):
+    delattr(Question, _name)
 
 
 @dataclass(frozen=True)
@@ -76,47 +159,93 @@ class Feedback:
         p.text(self.message)
 
 
+def load_bank(lesson: str) -> dict[str, Any]:
+    """The compiled bank of `lesson` (package data written by `make lessons`)."""
+    path = resources.files(BANK_PACKAGE) / BANK_FOLDER / f"{lesson}.json"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"No quiz for lesson {lesson!r}: {BANK_FOLDER}/{lesson}.json is not in the "
+            "autograder package. Run `make lessons` (it compiles solutions/*/quiz.toml).")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _options(texts: Sequence[str]) -> dict[str, str]:
+    return dict(zip(LETTERS, texts, strict=False))
+
+
+def _letter(question: Question, number: int, choice: object) -> str:
+    letter = str(choice).strip().upper()
+    if letter not in question.options:
+        raise ValueError(f"Question {number} has no option {choice!r}; "
+                         f"choose one of {', '.join(question.options)}.")
+    return letter
+
+
+def _number(number: object, count: int) -> int:
+    if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= count:
+        raise ValueError(f"There is no question {number!r}; this quiz has questions 1 to {count}.")
+    return number
+
+
+def _questions_html(title: str, questions: Sequence[Question], css: str, after: str) -> str:
+    items = []
+    for question in questions:
+        options = "".join(f"<li><b>{key}:</b> {inline_html(text)}</li>"
+                          for key, text in question.options.items())
+        items.append(f'<li>{inline_html(question.prompt)}<ul style="list-style: none">'
+                     f"{options}</ul></li>")
+    return (f'<div class="{css}"><h4>{inline_html(title)}</h4><ol>{"".join(items)}</ol>'
+            f"<p><em>{after}</em></p></div>")
+
+
+def _questions_text(title: str, questions: Sequence[Question], after: str) -> str:
+    lines = [title]
+    for number, question in enumerate(questions, start=1):
+        lines.append(f"{number}. {question.prompt}")
+        lines += [f"   {key}: {text}" for key, text in question.options.items()]
+    lines.append(after)
+    return "\n".join(lines)
+
+
+# --- the quiz ---------------------------------------------------------------------------------
+
+
 class Quiz(WidgetWithFallback):
-    """A list of questions shown as a widget, with `check` as the widget-free way to answer."""
+    """The lesson's quiz: a widget form, with `check` as the widget-free way to answer."""
 
     def __init__(self, questions: Sequence[Question], title: str = "Checkpoint quiz") -> None:
         self.questions: tuple[Question, ...] = tuple(questions)
         if not self.questions:
             raise ValueError("A quiz needs at least one question.")
         for item in self.questions:
-            if not isinstance(item, Question):
-                raise TypeError(f"Quiz items must be Question objects, got {type(item).__name__}.")
+            if not isinstance(item, Question) or not item.sealed:
+                raise TypeError("Quiz items must be Questions with sealed options "
+                                "(Quiz.load reads them from the lesson's bank).")
         self.title = title
         self._results: dict[int, bool] = {}  # latest widget result per question number
+
+    @classmethod
+    def load(cls, lesson: str) -> Quiz:
+        """The quiz of `lesson` ("01-pickle"), from the package's compiled question bank."""
+        bank = load_bank(lesson)
+        questions = [Question(q["prompt"], _options(q["options"]), q["hint"],
+                              dict(zip(LETTERS, q["sealed"], strict=False)), q["salt"])
+                     for q in bank["quiz"]]
+        return cls(questions, bank["title"])
 
     def __len__(self) -> int:
         return len(self.questions)
 
     def check(self, number: int, choice: str) -> Feedback:
         """Feedback for answering question `number` (1-based) with option letter `choice`."""
-        count = len(self.questions)
-        if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= count:
-            raise ValueError(
-                f"There is no question {number!r}; this quiz has questions 1 to {count}."
-            )
+        number = _number(number, len(self.questions))
         question = self.questions[number - 1]
-        letter = str(choice).strip().upper()
-        if letter not in question.options:
-            raise ValueError(
-                f"Question {number} has no option {choice!r}; "
-                f"choose one of {', '.join(question.options)}."
-            )
-        if letter == question.answer:
-            return Feedback(number, True, _join("Correct.", question.explanation))
-        return Feedback(
-            number,
-            False,
-            _join(
-                "Not quite.",
-                f"Hint: {question.hint}" if question.hint else "",
-                f"Common mistake: {question.mistake}" if question.mistake else "",
-            ),
-        )
+        letter = _letter(question, number, choice)
+        correct, feedback = question.open(letter)
+        if correct:
+            return Feedback(number, True, _join("Correct.", feedback))
+        hint = f"Hint: {question.hint}" if question.hint else ""
+        return Feedback(number, False, _join("Not quite.", feedback, hint))
 
     # --- widget -----------------------------------------------------------------------------
 
@@ -174,34 +303,92 @@ class Quiz(WidgetWithFallback):
     # --- display ----------------------------------------------------------------------------
 
     def _how_to_check(self) -> str:
-        first = next(iter(self.questions[0].options))
-        return f'quiz.check(1, "{first}")'
+        return f'quiz.check(1, "{next(iter(self.questions[0].options))}")'
 
     def _fallback_html(self) -> str:
-        items = []
-        for question in self.questions:
-            options = "".join(
-                f"<li><b>{html.escape(key)}:</b> {inline_html(text)}</li>"
-                for key, text in question.options.items()
-            )
-            prompt = inline_html(question.prompt)
-            items.append(f'<li>{prompt}<ul style="list-style: none">{options}</ul></li>')
-        return (
-            f'<div class="quiz-static"><h4>{inline_html(self.title)}</h4><ol>{"".join(items)}</ol>'
-            f"<p><em>The interactive quiz is not shown here. To check an answer, run "
-            f"<code>{html.escape(self._how_to_check())}</code> in a code cell "
-            f"(question number, option letter).</em></p></div>"
-        )
+        after = (f"The interactive quiz is not shown here. To check an answer, run "
+                 f"<code>{html.escape(self._how_to_check())}</code> in a code cell "
+                 f"(question number, option letter).")
+        return _questions_html(self.title, self.questions, "quiz-static", after)
 
     def _fallback_text(self) -> str:
-        lines = [self.title]
+        after = (f"To check an answer, run {self._how_to_check()} "
+                 "(question number, option letter).")
+        return _questions_text(self.title, self.questions, after)
+
+
+# --- the graded checkpoint ----------------------------------------------------------------------
+
+
+class Checkpoint:
+    """The graded checkpoint's questions: shown as text, answered in a cell, scored when graded."""
+
+    def __init__(self, questions: Sequence[Question], title: str = "Graded checkpoint") -> None:
+        self.questions: tuple[Question, ...] = tuple(questions)
+        if not self.questions:
+            raise ValueError("A checkpoint needs at least one question.")
+        self.title = title
+
+    @classmethod
+    def load(cls, lesson: str) -> Checkpoint:
+        bank = load_bank(lesson)
+        questions = [Question(q["prompt"], _options(q["options"])) for q in bank["checkpoint"]]
+        return cls(questions, bank["checkpoint_title"])
+
+    def __len__(self) -> int:
+        return len(self.questions)
+
+    def _example(self) -> str:
+        letters = [next(iter(q.options)) for q in self.questions[:2]]
+        return "{" + ", ".join(f'{n}: "{x}"' for n, x in enumerate(letters, 1)) + ", ...}"
+
+    def _after(self) -> str:
+        return (f"Answer in the cell below as a dictionary from question number to letter, "
+                f"e.g. checkpoint_answers = {self._example()}. Your answers are scored when "
+                "your work is graded, not here.")
+
+    def _repr_html_(self) -> str:
+        return _questions_html(self.title, self.questions, "checkpoint-static",
+                               html.escape(self._after()))
+
+    def __repr__(self) -> str:
+        return _questions_text(self.title, self.questions, self._after())
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(repr(self))
+
+    def check_form(self, answers: object) -> str:
+        """Raise AssertionError, saying what to fix, unless `answers` maps 1..n to option letters.
+
+        Returns a one-line confirmation. It never says whether an answer is right.
+        """
+        count = len(self.questions)
+        assert isinstance(answers, Mapping), (
+            f"checkpoint_answers should be a dict like {self._example()}, "
+            f"not a {type(answers).__name__}.")
+        keys = set(answers)
+        missing = [n for n in range(1, count + 1) if n not in keys]
+        extra = sorted(map(repr, keys - set(range(1, count + 1))))
+        assert not missing, (f"Answer every question 1 to {count}: "
+                             f"missing {', '.join(map(str, missing))}.")
+        assert not extra, f"There are only questions 1 to {count}: remove {', '.join(extra)}."
         for number, question in enumerate(self.questions, start=1):
-            lines.append(f"{number}. {question.prompt}")
-            lines += [f"   {key}: {text}" for key, text in question.options.items()]
-        lines.append(
-            f"To check an answer, run {self._how_to_check()} (question number, option letter)."
-        )
-        return "\n".join(lines)
+            letter = str(answers[number]).strip().upper()
+            assert letter in question.options, (
+                f"Question {number}: {answers[number]!r} is not one of its options "
+                f"({', '.join(question.options)}).")
+        return f"{count} answers, one letter each: they will be scored when your work is graded."
+
+
+def score_checkpoint(answers: Mapping[int, str], key: str, points: float) -> float:
+    """Points for `answers` against `key` ("CABDA": question 1's letter first), printing a line.
+
+    Used in the hidden test, so that the key is only in the graded copy.
+    """
+    right = sum(str(answers.get(number, "")).strip().upper() == letter
+                for number, letter in enumerate(key.upper(), start=1))
+    print(f"{right} of {len(key)} checkpoint answers are right.")
+    return round(points * right / len(key), 4)  # the points: nbgrader reads the cell's result
 
 
 def _join(*parts: str) -> str:
