@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from autograder.common.text import error_line, last_line
+from autograder.course.measure import QUICK_VARIABLE
 from autograder.grading import gradebook
 from autograder.grading import outcome as oc
 from autograder.grading.course import DEFAULT_COURSE_ID
@@ -56,7 +57,6 @@ POLL_SECONDS = 0.5  # how often the worker adds up a running job's CPU time
 # busy machine slows down still computes (a fifth of a core with ten programs on two cores).
 IDLE_SHARE = 0.05
 CPU_LIMIT, IDLE_LIMIT = "CPU time", "idle wall-clock"  # what a timeout says it was stopped at
-QUICK_VARIABLE = "AUTOGRADER_QUICK"  # lessons measure less when it is "1" (autograder.course)
 
 
 @dataclass(frozen=True, kw_only=True)
