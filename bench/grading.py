@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.common.paths import ROOT
+from autograder.course.measure import QUICK_VARIABLE
 from autograder.grading import samples
 from autograder.grading.course import GradingCourse
 from autograder.grading.timed import read_timings
@@ -94,7 +95,7 @@ def stock_course(assignment: str, submissions: Path, where: Path) -> Path:
 def stock_env() -> dict:
     """Stock nbgrader runs the lessons as students do: no quick mode."""
     env = python_env()
-    env.pop("AUTOGRADER_QUICK", None)
+    env.pop(QUICK_VARIABLE, None)
     return env
 
 
