@@ -180,8 +180,11 @@ def report_run(run, *, check_samples: bool, quiet: bool) -> int:
     status = 1 if run.tampered or (any(expected.values()) if expected else failed) else 0
     if quiet:
         return status
-    print(f"\n{run.assignment}: {len(run.outcomes)} submissions graded with {run.workers} "
-          f"workers in {duration(run.seconds)}.")
+    if run.outcomes:
+        print(f"\n{run.assignment}: {len(run.outcomes)} submissions graded with {run.workers} "
+              f"at a time in {duration(run.seconds)}.")
+    else:
+        print(f"\n{run.assignment}: nothing to grade.")
     if run.limits:
         print(f"  limits: {run.limits.describe()}")
     for kind in ("network", "processes", "files"):
