@@ -32,20 +32,19 @@ def run_converter(converter: type, config: Config, assignment: str, student: str
 
     failures: list[BaseException] = []
 
+    def recorded(step, *args, **kwargs):
+        try:
+            return step(*args, **kwargs)
+        except Exception as exc:  # nbgrader's handler logs it and raises something generic
+            failures.append(exc)
+            raise
+
     class Recording(converter):
         def init_assignment(self, *args, **kwargs):
-            try:
-                return super().init_assignment(*args, **kwargs)
-            except Exception as exc:
-                failures.append(exc)
-                raise
+            return recorded(super().init_assignment, *args, **kwargs)
 
         def convert_single_notebook(self, *args, **kwargs):
-            try:
-                return super().convert_single_notebook(*args, **kwargs)
-            except Exception as exc:
-                failures.append(exc)
-                raise
+            return recorded(super().convert_single_notebook, *args, **kwargs)
 
     Recording.__name__ = converter.__name__  # nbgrader's config sections use the class name
     coursedir = CourseDirectory(config=config)
