@@ -58,8 +58,12 @@ def grade_here(course, capsys, *args) -> dict:
 
 
 def test_in_the_course_it_grades_as_stock_autograde_would(course, tmp_path, capsys):
+    """A course with no nbgrader_config.py at all: nbgrader's default folders."""
     here = shutil.copytree(course, tmp_path / "here")
-    for folder in write_class(here, tmp_path / "class",
+    (here / "nbgrader_config.py").unlink()
+    (here / "solutions").rename(here / "source")
+    (here / "lessons").rename(here / "release")
+    for folder in write_class(course, tmp_path / "class",
                               {"ada": "answer = 42", "zoë": "answer = 1"}).iterdir():
         shutil.copytree(folder, here / "submitted" / folder.name / ASSIGNMENT)
     first = grade_here(here, capsys)
