@@ -130,6 +130,11 @@ class GradingCourse:
         return self.coursedir().db_url
 
     @property
+    def excluded(self) -> set[str]:
+        """CourseDirectory.student_id_exclude: students nbgrader leaves out."""
+        return set(self.coursedir().student_id_exclude.split(",")) - {""}
+
+    @property
     def db_file(self) -> Path | None:
         """The gradebook's file, when it is SQLite (a server's has none)."""
         url = self.db_url
@@ -222,12 +227,11 @@ def submitted_students(course: GradingCourse, assignment: str,
     step = coursedir.submitted_directory
     pattern = coursedir.format_path(step, "(?P<student_id>.*)", "(?P<assignment_id>.*)",
                                     escape=True)
-    exclude = set(coursedir.student_id_exclude.split(",")) - {""}
     students = []
     for student in [glob.escape(s) for s in wanted] or ["*"]:
         for folder in sorted(glob.glob(coursedir.format_path(step, student, assignment))):
             notebooks = os.path.join(glob.escape(folder), f"{coursedir.notebook_id}.ipynb")
             found = re.match(pattern, folder)
-            if found and glob.glob(notebooks) and found["student_id"] not in exclude:
+            if found and glob.glob(notebooks) and found["student_id"] not in course.excluded:
                 students.append(found["student_id"])
     return students

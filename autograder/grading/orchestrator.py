@@ -202,8 +202,10 @@ def choose_students(course: GradingCourse, assignment: str, submissions: Path | 
         if not imported.students:
             raise intake.IntakeError(f"{submissions}: no submissions of {assignment} found "
                                      f"({'; '.join(imported.skipped) or 'empty'})")
-        found = [s for s in imported.students if not wanted or s in wanted]
-        skipped = list(imported.skipped)
+        found = [s for s in imported.students
+                 if (not wanted or s in wanted) and s not in course.excluded]
+        skipped = [*imported.skipped, *(f"{s}: excluded (CourseDirectory.student_id_exclude)"
+                                        for s in imported.students if s in course.excluded)]
         force = True
     else:
         found = submitted_students(course, assignment, wanted)
