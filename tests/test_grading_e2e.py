@@ -2,12 +2,15 @@
 time limits measured from each solution.
 
 One parallel run (2 workers) of each class from its LMS-style zip. `make grade` grades every
-sample; here each class grades what it alone proves (`PROVES`): the looping submission is left
-to `make grade`, its timeout costing two wall-clock ceilings, while tests/test_grading_workers.py
-and test_grading_cli.py prove timeouts on the tiny course. The capstone, the longest lesson,
-is graded while two busy processes load both cores, and its correct work must still get full
-marks. 01-pickle is then graded again, one submission, sequentially, into the same gradebook:
-grades must be identical and nothing else may move.
+sample and checks every lesson's classic mistakes; here each class grades what the grading
+machinery needs shown on a real lesson (`PROVES`): full, partial and no marks, the hostile
+submissions (memory, reading hidden tests, rewriting gradebooks, editing and deleting tests),
+ONNX's float32 mistake, the capstone. The looping submission is left to `make grade` (its
+timeout costs two wall-clock ceilings); tests/test_grading_workers.py and test_grading_cli.py
+prove timeouts on the tiny course. The capstone, the longest lesson, is graded while two busy
+processes load both cores, and its correct work must still get full marks. 01-pickle is then
+graded again, one submission, sequentially, into the same gradebook: grades must be
+identical and nothing else may move.
 """
 
 import csv
@@ -27,8 +30,8 @@ from autograder.grading.outcome import GradeStatus
 from autograder.grading.redact import REDACTED, hidden_lines, normalize
 
 pytestmark = pytest.mark.notebook
-# lesson -> the samples it grades here (None: all but the looping one)
-PROVES = {"01-pickle": None, "04-onnx": ("correct", "partly-right", "float32-exact"),
+PROVES = {"01-pickle": ("correct", "partly-right", "stubs", "memory-hog", "snoop", "tamper"),
+          "04-onnx": ("correct", "float32-exact"),
           "07-capstone": ("correct", "float32-exact")}
 UNDER_LOAD = {"07-capstone"}
 RERUN = {"01-pickle": "partly-right"}
@@ -47,9 +50,7 @@ def busy_cores(n: int):
 
 
 def chosen(assignment: str) -> list[samples.Sample]:
-    wanted = PROVES[assignment]
-    return [s for s in samples.load_class(assignment)
-            if (s.student in wanted if wanted else s.student != "loops-forever")]
+    return [s for s in samples.load_class(assignment) if s.student in PROVES[assignment]]
 
 
 def tree_digest(*folders) -> str:
