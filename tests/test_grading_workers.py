@@ -108,6 +108,15 @@ def test_an_endless_loop_is_killed_with_everything_it_started(course, isolate):
     assert running("sleep 987") == [] and running("sleep 988") == []
 
 
+def test_a_cell_that_ignores_the_interrupt_at_its_cell_limit_is_a_timeout(course):
+    result = grade_submission(job(course, "stubborn", submission_of(course, LOOP),
+                                  cell_timeout=3))
+    assert (result.status, result.score) == (GradeStatus.TIMEOUT, 0.0)
+    assert result.reason.startswith("stopped at the 3.00 s cell time limit while running "
+                                    f"cell 1 (answer) of {ASSIGNMENT}")
+    assert result.reason.endswith("and it ignored the interrupt")
+
+
 def test_a_busy_loop_is_stopped_at_its_cpu_time(course):
     spin = "import threading\ndef spin():\n    while True:\n        pass\n" \
            "for _ in range(2):\n    threading.Thread(target=spin, daemon=True).start()\n" + \

@@ -20,6 +20,7 @@ from autograder.common.text import error_line, last_line
 class Converted:
     success: bool
     error: str = ""  # one line: the underlying exception, or nbgrader's last log line
+    failure: str = ""  # the underlying exception's type, e.g. "CellTimeoutError"
     log: str = ""
 
 
@@ -57,4 +58,5 @@ def run_converter(converter: type, config: Config, assignment: str, student: str
         return Converted(success=True, log=result.get("log", ""))
     error = error_line(failures[0]) if failures else \
         last_line(result.get("error") or result.get("log") or "no error message")
-    return Converted(success=False, error=error, log=result.get("log", ""))
+    return Converted(success=False, error=error, log=result.get("log", ""),
+                     failure=type(failures[0]).__name__ if failures else "")

@@ -83,11 +83,9 @@ class JobLimits:
                          f"{duration(wall)} wall clock", **rest)
 
     def effective_cell_timeout(self, course_default: int | None) -> int | None:
-        """The course's per-cell timeout (None: no limit), never longer than the wall ceiling."""
+        """The per-cell timeout: this one's, else the course's (None: none, as nbgrader)."""
         cell = self.cell_timeout if self.cell_timeout is not None else course_default
-        if cell is None or cell <= 0:
-            return math.ceil(self.wall_seconds)
-        return max(1, min(int(cell), math.ceil(self.wall_seconds)))
+        return cell if cell and cell > 0 else None
 
     def describe(self) -> str:
         cell = f"{self.cell_timeout} s" if self.cell_timeout else "course default"

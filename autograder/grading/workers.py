@@ -57,6 +57,7 @@ POLL_SECONDS = 0.5  # how often the worker adds up a running job's CPU time
 # busy machine slows down still computes (a fifth of a core with ten programs on two cores).
 IDLE_SHARE = 0.05
 CPU_LIMIT, IDLE_LIMIT = "CPU time", "idle wall-clock"  # what a timeout says it was stopped at
+CELL_TIMEOUT = "CellTimeoutError"  # nbclient's, when a cell ignores the interrupt at its limit
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -237,10 +238,15 @@ def run_runner(job: GradeJob, work: Path) -> tuple[GradeStatus | None, str, Endi
     return None, "", ending
 
 
-def judge(result: dict, feedback_folder: Path | None,
-          notebooks: list[str]) -> tuple[GradeStatus, str]:
-    """Graded only when nbgrader autograded it and wrote feedback for every notebook."""
+def judge(result: dict, feedback_folder: Path | None, notebooks: list[str],
+          where: str, ending: Ending) -> tuple[GradeStatus, str]:
+    """Graded only when nbgrader autograded it and wrote feedback for every notebook; a cell
+    that ignored the interrupt at the per-cell time limit stopped it at a time limit too."""
     graded, feedback = result.get("autograde", {}), result.get("feedback", {})
+    if graded.get("failure") == CELL_TIMEOUT:
+        return GradeStatus.TIMEOUT, oc.timeout_detail(
+            "cell time", result.get("cell_timeout") or 0, result.get("cpu_seconds") or 0.0,
+            ending.wall_seconds, where) + ", and it ignored the interrupt"
     if not graded.get("success"):
         return GradeStatus.ERROR, "nbgrader could not grade it: " + \
             (graded.get("error") or "no error message")
@@ -281,7 +287,8 @@ def _grade(job: GradeJob, start: float) -> GradeOutcome:
     autograded = [nb for nb in definition.notebooks
                   if "autograded" in paths and (paths["autograded"] / f"{nb}.ipynb").is_file()]
     if status is None:
-        status, detail = judge(result, paths.get("feedback"), autograded)
+        status, detail = judge(result, paths.get("feedback"), autograded,
+                               oc.where_it_stopped(work / PROGRESS), ending)
     graded = status == GradeStatus.GRADED
 
     messages, stopped = {}, []
