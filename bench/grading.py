@@ -26,7 +26,7 @@ import shutil
 import statistics
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 
 from autograder.common.paths import ROOT
@@ -59,6 +59,7 @@ class Run:
     seconds: float
     execute_seconds: float
     scores: dict[str, float]
+    _: KW_ONLY
     job_seconds: tuple[float, ...] = ()  # ours only: each submission's time in a worker
     job_overheads: tuple[float, ...] = ()  # ours only: each submission's time beyond its run
     feedback_seconds: float = 0.0  # stock only: `nbgrader generate_feedback` afterwards
@@ -134,8 +135,8 @@ def run_ours(assignment: str, submissions: Path, out: Path, workers: int, quick:
         rows = list(csv.DictReader(f))
     jobs = tuple(float(r["seconds"]) for r in rows)
     runs = tuple(float(r["execute_seconds"]) for r in rows)
-    return Run(done.seconds, sum(runs), gradebook_scores(out, assignment), jobs,
-               tuple(j - e for j, e in zip(jobs, runs, strict=True)))
+    return Run(done.seconds, sum(runs), gradebook_scores(out, assignment), job_seconds=jobs,
+               job_overheads=tuple(j - e for j, e in zip(jobs, runs, strict=True)))
 
 
 def measure_reference(assignment: str, submissions: Path, scratch: Path) -> dict[bool, float]:
