@@ -108,13 +108,12 @@ def test_an_endless_loop_is_killed_with_everything_it_started(course, isolate):
     assert running("sleep 987") == [] and running("sleep 988") == []
 
 
-def test_a_cell_that_ignores_the_interrupt_at_its_cell_limit_is_a_timeout(course):
+def test_a_cell_that_ignores_the_interrupt_at_its_cell_limit_meets_the_jobs(course):
     result = grade_submission(job(course, "stubborn", submission_of(course, LOOP),
-                                  cell_timeout=3))
+                                  cell_timeout=3, wall_seconds=10))
     assert (result.status, result.score) == (GradeStatus.TIMEOUT, 0.0)
-    assert result.reason.startswith("stopped at the 3.00 s cell time limit while running "
+    assert result.reason.startswith("stopped at the 10.0 s idle wall-clock limit while running "
                                     f"cell 1 (answer) of {ASSIGNMENT}")
-    assert result.reason.endswith("and it ignored the interrupt")
 
 
 def test_a_busy_loop_is_stopped_at_its_cpu_time(course):
@@ -129,12 +128,19 @@ def test_a_busy_loop_is_stopped_at_its_cpu_time(course):
     assert result.cpu_seconds > 6
 
 
-def test_a_cell_over_its_time_limit_is_interrupted_and_grading_goes_on(course):
-    result = grade_submission(job(course, "slow", submission_of(course, "time.sleep(60)"),
+@pytest.mark.parametrize("code, spent", [("time.sleep(60)", "waiting"),
+                                         ("while True:\n    pass", "CPU time")],
+                         ids=["waiting", "computing"])
+def test_a_cell_over_its_time_limit_is_interrupted_and_grading_goes_on(course, code, spent):
+    result = grade_submission(job(course, f"slow-{spent.split()[0]}", submission_of(course, code),
                                   cell_timeout=3))
-    assert result.status == GradeStatus.GRADED and result.score == 0.0
+    assert (result.status, result.score) == (GradeStatus.GRADED, 0.0), result.reason
     assert "answer was stopped at the 3 s cell time limit" in result.reason
     assert result.stopped_cells == ("answer",) and result.flagged
+    done = nbformat.read(Path(result.autograded) / f"{ASSIGNMENT}.ipynb", as_version=4)
+    (error,) = [o for o in done.cells[1].outputs if o.output_type == "error"]
+    assert (error.ename, error.evalue) == ("CellTimeoutError",
+                                           f"the cell was stopped after 3 s of {spent}")
 
 
 def test_a_runaway_allocation_meets_the_memory_limit(course):

@@ -157,7 +157,7 @@ def limit_hits(nb) -> list[tuple[str, str]]:
 def limit_note(cell: str, kind: str, memory: int, cell_timeout: int | None) -> str:
     if kind == "memory":
         return f"{cell} ran out of memory (limit {size(memory, binary=True)} per process)"
-    return f"{cell} was stopped at the {cell_timeout} s cell time limit"
+    return f"{cell} was stopped at the {cell_timeout:g} s cell time limit"
 
 
 def locked_cell_changes(submitted, locked: list[tuple[str, bool, str]],

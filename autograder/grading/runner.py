@@ -12,7 +12,9 @@ has nbgrader imported already, or where forking is unsafe (`workers.can_fork`) a
    the submission in nbgrader's submitted/ layout; note what the submission changed;
 4. run nbgrader's own Autograde and GenerateFeedback converters there, in the course's folder
    as `cd COURSE && nbgrader autograde` would, with the job's kernelspec
-   (`autograder.grading.kernel`) hiding everything but the notebook folder from student code;
+   (`autograder.grading.kernel`) hiding everything but the notebook folder from student code,
+   and the course's per-cell timeout counted on the kernel's CPU and waiting time
+   (`timed.TimedExecute`);
 5. write what the sandbox achieved (`isolation.json`, and the kernel's `kernel.json`) and
    nbgrader's success or error (`result.json`), with the CPU time it all took.
 
@@ -138,8 +140,8 @@ def run(spec: dict) -> dict:
     course = GradingCourse.open(Path(spec["course_root"]), out=work / "course")
     set_up(spec, course)
     config = course.config
-    config.Execute.timeout = limits.effective_cell_timeout(config.Execute.get("timeout", 30))
-    use_timed_execute(config, str(work / EXECUTE_TIMES), str(work / PROGRESS))
+    cell_limit = limits.effective_cell_timeout(config.Execute.get("timeout", 30))
+    use_timed_execute(config, str(work / EXECUTE_TIMES), str(work / PROGRESS), cell_limit)
     config.GenerateFeedback.preprocessors = feedback_preprocessors(config)
     if spec["isolate"]:
         kernel_hide = work / "kernel-hide.json"
@@ -149,7 +151,7 @@ def run(spec: dict) -> dict:
             [str(share), *filter(None, [os.environ.get("JUPYTER_PATH")])])
         config.Execute.kernel_name = config.ExecutePreprocessor.kernel_name = KERNEL_NAME
 
-    result = {"cell_timeout": config.Execute.timeout}
+    result = {"cell_timeout": cell_limit}
     with course.running():
         graded = run_converter(Autograde, config, spec["assignment"], spec["student"],
                                force=True)

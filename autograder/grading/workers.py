@@ -50,14 +50,10 @@ from autograder.grading.runner import (
 )
 from autograder.grading.sandbox import Isolation
 from autograder.grading.timed import read_timings
+from autograder.grading.usage import Meter
 
 POLL_SECONDS = 0.5  # how often the worker adds up a running job's CPU time
-# A poll in which the submission's processes used less than this share of one core counts
-# towards the wall-clock limit: that limit is for sleeps and deadlocks, and a submission that a
-# busy machine slows down still computes (a fifth of a core with ten programs on two cores).
-IDLE_SHARE = 0.05
 CPU_LIMIT, IDLE_LIMIT = "CPU time", "idle wall-clock"  # what a timeout says it was stopped at
-CELL_TIMEOUT = "CellTimeoutError"  # nbclient's, when a cell ignores the interrupt at its limit
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,26 +108,6 @@ def kill_tree(pid: int, reap: Callable[[], object]) -> None:
         except psutil.Error:
             pass
     reap()
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU time used so far by a process and all its descendants, the ones that ended too
-    (their time is in the children counters of whoever waited for them)."""
-    import psutil
-
-    try:
-        root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0.0
-    total = 0.0
-    for process in processes:
-        try:
-            t = process.cpu_times()
-        except psutil.Error:
-            continue
-        total += t.user + t.system + t.children_user + t.children_system
-    return total
 
 
 def can_fork(memory_limit: int) -> bool:
@@ -193,22 +169,18 @@ class Ending:
 def supervise(pid: int, wait: Callable[[float | None], int | None],
               limits: JobLimits) -> Ending:
     """Wait for the runner, stopping it at its CPU-time limit, or at its wall-clock limit
-    counted while it waits (uses less than IDLE_SHARE of a core)."""
-    start = last = time.monotonic()
-    cpu = last_cpu = idle = 0.0
+    counted while it waits (`usage.Meter.idle`)."""
+    meter = Meter(pid, from_zero=True)
     while True:
         code = wait(POLL_SECONDS)
-        now = time.monotonic()
+        meter.sample()
         if code is not None:
-            return Ending(code=code, cpu_seconds=cpu, wall_seconds=now - start)
-        cpu = max(cpu, tree_cpu_seconds(pid))
-        if cpu - last_cpu < IDLE_SHARE * (now - last):
-            idle += now - last
-        last, last_cpu = now, cpu
-        for limit, used, allowed in ((CPU_LIMIT, cpu, limits.cpu_seconds),
-                                     (IDLE_LIMIT, idle, limits.wall_seconds)):
+            return Ending(code=code, cpu_seconds=meter.cpu, wall_seconds=meter.wall)
+        for limit, used, allowed in ((CPU_LIMIT, meter.cpu, limits.cpu_seconds),
+                                     (IDLE_LIMIT, meter.idle, limits.wall_seconds)):
             if used > allowed:
-                return Ending(code=None, limit=limit, cpu_seconds=cpu, wall_seconds=now - start)
+                return Ending(code=None, limit=limit, cpu_seconds=meter.cpu,
+                              wall_seconds=meter.wall)
 
 
 def run_runner(job: GradeJob, work: Path) -> tuple[GradeStatus | None, str, Ending]:
@@ -238,15 +210,10 @@ def run_runner(job: GradeJob, work: Path) -> tuple[GradeStatus | None, str, Endi
     return None, "", ending
 
 
-def judge(result: dict, feedback_folder: Path | None, notebooks: list[str],
-          where: str, ending: Ending) -> tuple[GradeStatus, str]:
-    """Graded only when nbgrader autograded it and wrote feedback for every notebook; a cell
-    that ignored the interrupt at the per-cell time limit stopped it at a time limit too."""
+def judge(result: dict, feedback_folder: Path | None,
+          notebooks: list[str]) -> tuple[GradeStatus, str]:
+    """Graded only when nbgrader autograded it and wrote feedback for every notebook."""
     graded, feedback = result.get("autograde", {}), result.get("feedback", {})
-    if graded.get("failure") == CELL_TIMEOUT:
-        return GradeStatus.TIMEOUT, oc.timeout_detail(
-            "cell time", result.get("cell_timeout") or 0, result.get("cpu_seconds") or 0.0,
-            ending.wall_seconds, where) + ", and it ignored the interrupt"
     if not graded.get("success"):
         return GradeStatus.ERROR, "nbgrader could not grade it: " + \
             (graded.get("error") or "no error message")
@@ -287,8 +254,7 @@ def _grade(job: GradeJob, start: float) -> GradeOutcome:
     autograded = [nb for nb in definition.notebooks
                   if "autograded" in paths and (paths["autograded"] / f"{nb}.ipynb").is_file()]
     if status is None:
-        status, detail = judge(result, paths.get("feedback"), autograded,
-                               oc.where_it_stopped(work / PROGRESS), ending)
+        status, detail = judge(result, paths.get("feedback"), autograded)
     graded = status == GradeStatus.GRADED
 
     messages, stopped = {}, []
