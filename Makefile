@@ -65,7 +65,7 @@ grade: install
 # grading against stock nbgrader, artifact checks, each lesson's run time, serialization
 # throughput, install time. Rewrites docs/benchmarks.md and docs/images/benchmarks.png.
 bench: install
-	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/autograder bench $(BENCH_ARGS)
 
 # Regenerate the student versions from the single source (never edit lessons/ by hand).
 lessons: install
@@ -78,4 +78,5 @@ check: install-test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
-	find . -name artifacts -type d -prune -exec rm -rf {} +
+	find . -path ./autograder -prune -o -path ./$(VENV) -prune -o -name artifacts -type d -prune \
+		-exec rm -rf {} +

@@ -34,7 +34,7 @@ from autograder.course.measure import QUICK_VARIABLE
 from autograder.grading import samples
 from autograder.grading.course import GradingCourse
 from autograder.grading.timed import read_timings
-from bench.core import Measurement, Section, progress, python_env, run_command
+from bench.core import AUTOGRADER, Measurement, Section, progress, python_env, run_command
 
 ASSIGNMENT = "01-pickle"
 # Four notebooks of about the same length, so two workers stay evenly busy.
@@ -125,8 +125,8 @@ def run_stock(course: Path, assignment: str) -> Run:
 
 
 def run_ours(assignment: str, submissions: Path, out: Path, workers: int, quick: bool) -> Run:
-    done = run_command([sys.executable, "-m", "autograder", "grade", assignment,
-                        "--course", str(ROOT), "--submissions", str(submissions),
+    done = run_command([AUTOGRADER, "grade", assignment, "--course", str(ROOT),
+                        "--submissions", str(submissions),
                         "--out", str(out), "--workers", str(workers),
                         *([] if quick else ["--full"])], env=python_env(), timeout=TIMEOUT)
     if done.problem:

@@ -7,7 +7,6 @@ Nothing here downloads anything: chromium comes from apt (`make test` installs i
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
@@ -22,6 +21,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from autograder.common.isolation import kill_group
+from autograder.common.paths import venv_environment
 
 # Debian's chromium; CHROMIUM=/other/path points the tests at another build of it.
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -92,9 +94,7 @@ def jupyter_env(home: Path) -> dict[str, str]:
     (news / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False}))
     return {
-        **os.environ,
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "JUPYTER_PATH": str(Path(sys.prefix) / "share" / "jupyter"),
+        **venv_environment(),
         "JUPYTER_CONFIG_DIR": str(dirs["config"]),
         "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
         "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
@@ -189,13 +189,11 @@ class LabServer:
         """
         if self.process.poll() is not None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
+        kill_group(self.process.pid, signal.SIGTERM)
         try:
             self.process.wait(grace)
         except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
+            kill_group(self.process.pid)
             self.process.wait(5)
 
 

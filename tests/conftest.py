@@ -1,11 +1,9 @@
 """Run the tests with the course environment's own tools, however pytest was started."""
 
 import os
-import sys
-from pathlib import Path
 
-# Like the Makefile: the venv's python3 kernel wins over any user-level kernelspec, and
-# nbgrader finds `alembic` and friends on PATH.
-ENV = Path(sys.prefix)
-os.environ["JUPYTER_PATH"] = str(ENV / "share" / "jupyter")
-os.environ["PATH"] = f"{ENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+from autograder.common.paths import venv_environment
+
+# Like the Makefile: the venv's python3 kernel wins over any user-level kernelspec of the same
+# name, and nbgrader finds `alembic` and friends on PATH.
+os.environ.update(venv_environment())
