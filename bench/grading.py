@@ -169,12 +169,16 @@ def ratios(runs: dict[str, list[Run]], mode: str) -> tuple[float, ...]:
 
 
 def measure(assignment: str, students: tuple[str, ...], reps: int, workers: int,
-            scratch: Path) -> Section:
+            scratch: Path, *, reference: bool = True) -> Section:
+    """The section; `reference` False (a quick check) leaves the solution's measurement to the
+    first run of ours, timed, and its row out."""
     submissions = sample_submissions(assignment, students, scratch / "class")
     n = len(list(submissions.iterdir()))
     course = stock_course(assignment, submissions, scratch)
-    progress("grading: measuring the solution's reference time in each mode (untimed)")
-    reference_cost = measure_reference(assignment, submissions, scratch)
+    reference_cost = {}
+    if reference:
+        progress("grading: measuring the solution's reference time in each mode (untimed)")
+        reference_cost = measure_reference(assignment, submissions, scratch)
     runs: dict[str, list[Run]] = {kind: [] for kind in KINDS}
     for rep in range(reps):
         order = KINDS[rep % 3:] + KINDS[:rep % 3]
@@ -225,9 +229,10 @@ def measure(assignment: str, students: tuple[str, ...], reps: int, workers: int,
         Measurement("ours: fixed cost per command (start, definition, merge, export)", "s",
                     tuple(o.seconds - sum(o.job_seconds) / workers for o in identical),
                     note="≈ wall time − Σ submission times / workers"),
-        Measurement("ours: measuring the solution once per version (cached)", "s",
-                    tuple(reference_cost.values()),
-                    note="quick and full mode; what the time limits come from"),
+        *([Measurement("ours: measuring the solution once per version (cached)", "s",
+                       tuple(reference_cost.values()),
+                       note="quick and full mode; what the time limits come from")]
+          if reference_cost else []),
         Measurement("stock: overhead per submission beyond its notebook's run", "s",
                     tuple((r.seconds - r.execute_seconds) / n for r in stock),
                     note="(wall time − Σ notebook runs) / submissions, start-up included"),
@@ -266,4 +271,5 @@ def run(quick: bool = False) -> Section:
     students = QUICK_STUDENTS if quick else STUDENTS
     workers = min(2, os.cpu_count() or 1) if not quick else 1
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
-        return measure(ASSIGNMENT, students, 1 if quick else REPS, workers, Path(tmp))
+        return measure(ASSIGNMENT, students, 1 if quick else REPS, workers, Path(tmp),
+                       reference=not quick)

@@ -33,7 +33,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.common.paths import ROOT
+from autograder.common.paths import ROOT, venv_environment
 from autograder.common.units import duration
 from autograder.grading import gradebook, intake, integrity, reference, report
 from autograder.grading.course import (
@@ -85,14 +85,6 @@ class Progress:
               file=self.stream, flush=True)
 
 
-def use_environment() -> None:
-    """nbgrader and the kernel come from this interpreter's environment, whatever PATH says."""
-    bin_dir = str(Path(sys.executable).parent)
-    if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_dir:
-        os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
-    os.environ.setdefault("JUPYTER_PATH", str(Path(sys.prefix) / "share" / "jupyter"))
-
-
 def grade(assignment: str, *, course: Path = ROOT, out: Path | None = None,
           submissions: Path | None = None, students: tuple[str, ...] = (),
           force: bool = False, workers: int = 0, limits: JobLimits | None = None,
@@ -106,7 +98,7 @@ def grade(assignment: str, *, course: Path = ROOT, out: Path | None = None,
     `limits` None derives the time limits from the solution (`measure_limits`), with `memory`
     and `cell_timeout`; `quick` sets AUTOGRADER_QUICK=1 for the kernel.
     """
-    use_environment()
+    os.environ.update(venv_environment())  # nbgrader runs alembic and kernels from here
     if submissions is not None and not Path(submissions).exists():  # before any slow step
         raise intake.IntakeError(f"{submissions}: no such folder or zip file")
     start = time.perf_counter()

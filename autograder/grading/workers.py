@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import shutil
 import signal
 import subprocess
@@ -33,6 +32,8 @@ from concurrent.futures import Executor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from autograder.common.isolation import kill_group
+from autograder.common.paths import venv_environment
 from autograder.common.text import error_line, last_line
 from autograder.course.measure import QUICK_VARIABLE
 from autograder.grading import gradebook
@@ -75,10 +76,9 @@ class GradeJob:
 
 
 def runner_environment(quick: bool) -> dict[str, str]:
-    """The runner and its kernel use this interpreter's environment (tools on PATH)."""
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env.setdefault("JUPYTER_PATH", str(Path(sys.prefix) / "share" / "jupyter"))
+    """The runner and its kernel use this interpreter's environment (tools on PATH), with
+    AUTOGRADER_QUICK=1 in quick mode and unset otherwise."""
+    env = venv_environment()
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.pop(QUICK_VARIABLE, None)
     if quick:
@@ -98,10 +98,7 @@ def kill_tree(pid: int, reap: Callable[[], object]) -> None:
         descendants = psutil.Process(pid).children(recursive=True)
     except psutil.Error:
         descendants = []
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    kill_group(pid)
     for child in descendants:
         try:
             child.kill()
