@@ -254,14 +254,10 @@ def _grade(job: GradeJob, start: float) -> GradeOutcome:
         status, detail = judge(result, paths.get("feedback"), autograded)
     graded = status == GradeStatus.GRADED
 
-    messages, stopped = {}, []
-    for nb in autograded if graded else []:
-        done = oc.read_notebook(paths["autograded"] / f"{nb}.ipynb")
-        messages.update({(nb, k): v for k, v in oc.output_messages(done).items()})
-        for cell, kind in oc.limit_hits(done):
-            notes.append(oc.limit_note(cell, kind, job.limits.memory,
-                                       result.get("cell_timeout")))
-            stopped += [cell] if kind == "time" else []
+    messages, limited, stopped = read_autograded(
+        paths.get("autograded"), autograded if graded else [], job.limits.memory,
+        result.get("cell_timeout"))
+    notes += limited
     found = gradebook.recorded(gradebook.sqlite_url(work / "course" / "gradebook.db"),
                                job.course_id, job.assignment, job.student) if graded else None
     cells = tuple(_cell(cell, found, messages, status) for cell in definition.cells)
@@ -280,6 +276,20 @@ def _grade(job: GradeJob, start: float) -> GradeOutcome:
         cpu_seconds=float(result.get("cpu_seconds") or ending.cpu_seconds),
         autograded=str(paths.get("autograded", "")), feedback=str(paths.get("feedback", "")),
         work=job.work)
+
+
+def read_autograded(folder: Path | None, notebooks: list[str], memory: int,
+                    cell_timeout: float | None) -> tuple[dict, list[str], list[str]]:
+    """From the autograded notebooks: why each grade cell failed, a note for each cell that hit
+    a limit, and the cells stopped at the per-cell time limit."""
+    messages, notes, stopped = {}, [], []
+    for nb in notebooks:
+        done = oc.read_notebook(folder / f"{nb}.ipynb")
+        messages.update({(nb, k): v for k, v in oc.output_messages(done).items()})
+        for cell, kind in oc.limit_hits(done):
+            notes.append(oc.limit_note(cell, kind, memory, cell_timeout))
+            stopped += [cell] if kind == "time" else []
+    return messages, notes, stopped
 
 
 def _cell(cell: gradebook.Cell, found: gradebook.Recorded | None, messages: dict,
