@@ -139,18 +139,16 @@ def run_ours(assignment: str, submissions: Path, out: Path, workers: int, quick:
                job_overheads=tuple(j - e for j, e in zip(jobs, runs, strict=True)))
 
 
-def measure_reference(assignment: str, submissions: Path, scratch: Path) -> dict[bool, float]:
+def measure_reference(assignment: str, out: Path) -> dict[bool, float]:
     """Each mode's one-time measurement of the solution, made now (untimed, like stock's
-    release): how long it took, as the cache records it."""
+    release): how long it took."""
     from autograder.grading import reference
+    from autograder.grading.orchestrator import measure_solution
 
-    course = GradingCourse.open(ROOT)
     cost = {}
     for quick in (True, False):
-        key = reference.key(course, assignment, quick)
-        (reference.folder() / f"{key}.json").unlink(missing_ok=True)
-        run_ours(assignment, submissions, scratch / "reference", 2, quick)
-        measured = reference.cached(key)
+        measure_solution(assignment, course=ROOT, out=out, quick=quick, again=True)
+        measured = reference.cached(reference.key(GradingCourse.open(ROOT), assignment, quick))
         if measured is None:
             raise RuntimeError("the solution's reference time was not measured")
         cost[quick] = measured.wall_seconds
@@ -178,7 +176,7 @@ def measure(assignment: str, students: tuple[str, ...], reps: int, workers: int,
     reference_cost = {}
     if reference:
         progress("grading: measuring the solution's reference time in each mode (untimed)")
-        reference_cost = measure_reference(assignment, submissions, scratch)
+        reference_cost = measure_reference(assignment, scratch / "reference")
     runs: dict[str, list[Run]] = {kind: [] for kind in KINDS}
     for rep in range(reps):
         order = KINDS[rep % 3:] + KINDS[:rep % 3]

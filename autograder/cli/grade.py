@@ -23,6 +23,8 @@ Quick mode (the default): the kernel runs with AUTOGRADER_QUICK=1, so lessons me
 fewer repetitions; tests and graded figures are the same. --full runs what students run.
 
 For a service grading each submission as it arrives (e.g. JupyterHub), run
+`autograder grade ASSIGNMENT --course DIR --measure` once when the assignment is released (so
+the first submission does not wait for the solution's measurement), then for each submission
 `autograder grade ASSIGNMENT --course DIR --student ID --json`: one JSON object on stdout
 with the outcome; exit code 0 when every submission was graded, 1 when one was not (timeout,
 error) or a protected file changed, 2 when nothing could be graded (a one-line error).
@@ -64,6 +66,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cell-timeout", type=int, default=None, metavar="S",
                    help="seconds per cell (default: the course's Execute.timeout)")
     p.add_argument("--memory", default="4G", help="address space per process (default 4G)")
+    p.add_argument("--measure", action="store_true",
+                   help="grade nothing: measure the solution now (again if cached) and print "
+                        "the limits submissions get")
     p.add_argument("--full", dest="quick", action="store_false",
                    help="no quick mode: measurement cells run as they do for students")
     p.add_argument("--pattern",
@@ -86,6 +91,8 @@ def run(args) -> int:
         plan = plan_runs(args)
     except (ValueError, FileNotFoundError) as exc:
         return fail(args, str(exc))
+    if args.measure:
+        return measure(args, plan, memory)
     status, runs, errors = 0, [], []
     for assignment, course, out, submissions in plan:
         try:
@@ -105,6 +112,23 @@ def run(args) -> int:
         print(json.dumps({"runs": [as_json(r) for r in runs], "errors": errors,
                           "exit_code": status}))
     return status
+
+
+def measure(args, plan, memory: int) -> int:
+    """--measure: the solution's limits, measured now, for each assignment of the plan."""
+    from autograder.grading.orchestrator import measure_solution
+
+    for assignment, course, out, _ in plan:
+        try:
+            limits = measure_solution(assignment, course=course, out=out, quick=args.quick,
+                                      isolate=args.isolate, again=True, memory=memory,
+                                      cell_timeout=args.cell_timeout)
+        except (RuntimeError, ValueError) as exc:
+            return fail(args, str(exc))
+        print(json.dumps({"assignment": assignment, "cpu_seconds": limits.cpu_seconds,
+                          "wall_seconds": limits.wall_seconds, "basis": limits.basis})
+              if args.json else f"{assignment}: {limits.describe()}")
+    return 0
 
 
 def fail(args, message: str) -> int:

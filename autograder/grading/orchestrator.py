@@ -272,6 +272,28 @@ def make_jobs(course: GradingCourse, assignment: str, students: list[str], scrat
             for student in students]
 
 
+def measure_solution(assignment: str, *, course: Path = ROOT, out: Path | None = None,
+                     quick: bool = True, isolate: bool = True, again: bool = False,
+                     memory: int = DEFAULT_MEMORY, cell_timeout: int | None = None
+                     ) -> JobLimits:
+    """Measure the solution now (or take the cached measurement; `again` measures anew) and
+    return the limits submissions would get: what `autograder grade --measure` prints, so the
+    first submission of a grade-on-submit service does not wait for it."""
+    os.environ.update(venv_environment())
+    graded = GradingCourse.open(course, out)
+    scratch = fresh_scratch(graded, assignment)
+    try:
+        define(graded, assignment, scratch)
+        if again:
+            reference.forget(reference.key(graded, assignment, quick))
+        return measure_limits(graded, assignment, scratch,
+                              make_template(graded, assignment, scratch), InProcess(),
+                              quick=quick, isolate=isolate,
+                              limits=JobLimits(memory=memory, cell_timeout=cell_timeout))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def measure_limits(course: GradingCourse, assignment: str, scratch: Path, template: Path,
                    executor: Executor, *, quick: bool, isolate: bool,
                    limits: JobLimits) -> JobLimits:

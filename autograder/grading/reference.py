@@ -58,6 +58,10 @@ def cached(name: str) -> Reference | None:
         return None
 
 
+def forget(name: str) -> None:
+    (folder() / f"{name}.json").unlink(missing_ok=True)
+
+
 def store(name: str, reference: Reference) -> None:
     try:
         folder().mkdir(parents=True, exist_ok=True)
