@@ -93,6 +93,16 @@ def test_a_timeout_is_graded_again_alone_and_flagged_when_it_persists(course, tm
     assert "6.00 s idle wall-clock limit while running cell 1 (answer)" in outcome.reason
 
 
+def test_measure_prints_the_limits_from_the_solution(course, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert main(["grade", ASSIGNMENT, "--course", str(course), "--out", str(tmp_path / "out"),
+                 "--measure", "--json"]) == 0
+    limits = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert limits["cpu_seconds"] == limits["wall_seconds"] == 60  # the floor: tiny is quick
+    assert limits["basis"].startswith("3× the solution's")
+    assert list((tmp_path / "cache" / "autograder" / "reference").glob("*.json"))
+
+
 @pytest.mark.parametrize("argv, message", [
     ([], "give the ASSIGNMENT"),
     (["01-pickle", "--memory", "lots"], "'lots' is not a size"),
