@@ -84,11 +84,12 @@ hub: install acl
 hub-stop:
 	$(BIN)/autograder hub stop
 
-# Grade the bundled sample class(es): parallel, sandboxed, hidden tests kept out of feedback.
-# Writes graded/grades.csv, graded/NN-slug-cells.csv and -outcomes.csv, graded/feedback/.
-# Exits 1 if a sample's grade differs from the one its samples/NN-slug/class.toml expects.
+# Grade the bundled sample class(es): parallel, sandboxed, hidden tests kept out of feedback,
+# time limits from each solution's own measured run (no fixed timeout: a busy machine must
+# not change a grade). Writes graded/grades.csv, graded/NN-slug-cells.csv and -outcomes.csv,
+# graded/feedback/. Exits 1 if a sample's grade differs from its samples/NN-slug/class.toml.
 grade: install
-	$(BIN)/autograder grade --sample --timeout 90 $(GRADE_ARGS)
+	$(BIN)/autograder grade --sample $(GRADE_ARGS)
 
 # Measure the course and the grader (about 15 min on 2 cores; run it on a quiet machine):
 # grading against stock nbgrader, artifact checks, each lesson's run time, serialization
