@@ -31,8 +31,9 @@ from autograder.common import units
 from autograder.course.tables import Table
 
 __all__ = ["Crossing", "contract", "crossing", "describe_value", "export_problems", "latencies",
-           "operators", "opsets", "percentiles", "prediction_problems", "quiet_logs", "scaled_by_onnx",
-           "session", "thresholds_on_values", "train_mlp", "verification_problems"]
+           "operators", "opsets", "percentiles", "prediction_problems", "quiet_logs",
+           "scaled_by_onnx", "session", "thresholds_on_values", "train_mlp",
+           "verification_problems"]
 
 DIGITS = 9  # significant digits that show a float32 rounding step
 
@@ -102,7 +103,7 @@ def export_problems(path: Any, model: Any, version: str, opset: int) -> list[str
     from autograder.course import mistakes
 
     if not isinstance(path, Path) or not path.is_file():
-        return [mistakes.tag("wrong-path", f"No file at {path!r}: write to the path you are "
+        return [mistakes.tag("wrong-path", f"No file at '{path}': write to the path you are "
                                            "given, and return it as a pathlib.Path.")]
     onx = onnx.load(path)
     problems = []
