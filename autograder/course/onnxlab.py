@@ -102,9 +102,11 @@ def export_problems(path: Any, model: Any, version: str, opset: int) -> list[str
 
     from autograder.course import mistakes
 
-    if not isinstance(path, Path) or not path.is_file():
+    if not isinstance(path, Path):
+        return [f"Return the path as a pathlib.Path, not {type(path).__name__}."]
+    if not path.is_file():
         return [mistakes.tag("wrong-path", f"No file at '{path}': write to the path you are "
-                                           "given, and return it as a pathlib.Path.")]
+                                           "given, and return that path.")]
     onx = onnx.load(path)
     problems = []
     claimed = opsets(onx)
@@ -203,8 +205,8 @@ def session(model: str | Path | bytes, threads: int = 1, **options: Any) -> Any:
 def latencies(call: Callable[[int], Any], n_calls: int, warmup: int = 10) -> np.ndarray:
     """Seconds per call of `call(i)` for i = 0 .. n_calls - 1, after `warmup` untimed calls.
 
-    `call` gets the call's number, so it can pick its own row (`X[i:i + 1]`) outside any copy
-    the caller would otherwise time.
+    `call` gets the call's number and picks its own row (`X[i:i + 1]`), so no list of rows
+    has to be built first.
     """
     import time
 
