@@ -58,6 +58,7 @@ One line per module:
     course/
       credit.py              the synthetic credit-scoring dataset of every lesson
       models.py              CreditMLP, importable so weights-only files can be checked
+      onnxlab.py             lesson 04's helpers: ONNX contracts, sessions with stated threads
       mistakes.py            the catalogue of mistakes the course recognises (mistakes.toml)
       quiz.py                checkpoint quizzes with instant feedback
       tracker.py             step through a lesson's code, tabulating each name
