@@ -4,6 +4,7 @@ import json
 import os
 import pickle
 
+import joblib
 import numpy as np
 import pytest
 import torch
@@ -20,7 +21,6 @@ REVIEWED = ["sklearn.tree._tree.Tree"]
 LOADERS = {  # the lesson's loaders, as the notebook writes them
     "pickle": ("import pickle", "with open(PATH, 'rb') as f:\n    model = pickle.load(f)"),
     "joblib": ("import joblib", "model = joblib.load(PATH)"),
-    "joblib-zlib3": ("import joblib", "model = joblib.load(PATH)"),
     "skops": ("import skops.io",
               "extra = sorted(set(skops.io.get_untrusted_types(file=PATH)) - set(REVIEWED))\n"
               "if extra:\n    raise ValueError(f'asks to trust types nobody reviewed: {extra}')\n"
@@ -70,7 +70,7 @@ def test_the_reference_release_writes_every_format_and_each_loads_back(models, r
                                        atol=1e-6)
         else:
             assert np.array_equal(predict(X), pipeline.predict_proba(X)), fmt
-    compressed, plain = (release.paths[f].stat().st_size for f in ("joblib-zlib3", "joblib"))
+    compressed, plain = (release.paths[f].stat().st_size for f in ("joblib", "pickle"))
     assert compressed < plain
     with pytest.raises(ValueError, match="unknown format 'parquet'"):
         capstone.save_reference(pipeline, "parquet", release.paths["pickle"])
@@ -114,19 +114,26 @@ def test_release_problems_grades_each_format_on_its_own(models, tmp_path):
     pipeline, _, X = models
 
     def save(model, fmt, path):
-        if fmt == "joblib":
+        if fmt == "skops":
             raise RuntimeError("disk full")
-        if fmt == "joblib-zlib3":
-            return str(capstone.save_reference(model, "joblib", path))  # a str, uncompressed
+        if fmt == "onnx":
+            return str(capstone.save_reference(model, fmt, path))  # a str, not a Path
+        if fmt == "joblib":
+            joblib.dump(model, path)  # uncompressed
+            return path
         return capstone.save_reference(model["forest"] if fmt == "pickle" else model, fmt, path)
 
     problems = capstone.release_problems(
-        save, pipeline, ["pickle", "joblib", "joblib-zlib3", "onnx"], tmp_path,
+        save, pipeline, PIPELINE_FORMATS, tmp_path,
         lambda path: check_artifact(path, pipeline, X, method="predict_proba"))
-    assert problems["onnx"] == ""
-    assert problems["joblib"] == "saving raised RuntimeError: disk full"
-    assert problems["joblib-zlib3"] == "return the path of the file you wrote, as a pathlib.Path"
+    assert problems["skops"] == "saving raised RuntimeError: disk full"
+    assert problems["onnx"] == "return the path of the file you wrote, as a pathlib.Path"
     assert "X has 4 features, but RandomForestClassifier is expecting 3" in problems["pickle"]
+    pickled = capstone.save_reference(pipeline, "pickle", tmp_path / "whole.pkl")  # the whole one
+    problems = capstone.release_problems(
+        lambda model, fmt, path: pickled if fmt == "pickle" else save(model, fmt, path), pipeline,
+        ["pickle", "joblib"], tmp_path, lambda path: check_artifact(path, pipeline, X[:5]))
+    assert problems["pickle"] == "" and problems["joblib"].startswith("not compressed: ")
 
 
 def test_measure_release_shows_every_file_with_units(models, tmp_path, monkeypatch):
@@ -136,7 +143,7 @@ def test_measure_release_shows_every_file_with_units(models, tmp_path, monkeypat
     table = capstone.measure_release(capstone.Release({"pickle": path}, {"pickle": 0.01}),
                                      LOADERS, REVIEWED, {"pickle": X})
     row = table.data.loc["pickle"]
-    assert row["model"] == "pipeline" and row["size"] == path.stat().st_size
+    assert row["size"] == path.stat().st_size
     assert row["fresh start"] == pytest.approx(row["imports"] + row["load"])
     assert "median of 5 one-row calls" in table.title
     assert "size (KB)" in table.to_text() and json.dumps(table.record)

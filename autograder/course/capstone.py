@@ -8,7 +8,7 @@ release script, the exercises); this module holds the rest.
     release.paths["onnx"], release.save_seconds["onnx"]
     model = capstone.run_loader(LOADERS["skops"], path, reviewed)     # in this process
     imports, load = capstone.fresh_load(LOADERS["skops"], path, reviewed)  # in a new one
-    table = capstone.measure_release(release, LOADERS, reviewed, inputs)
+    table = capstone.measure_release(release, LOADERS, reviewed, {"onnx": X, "skops": X})
 
 **The reference release.** `reference_release` writes every format the way lessons 01 to 05
 teach, and the later sections of the capstone measure and register these files, not the
@@ -50,10 +50,9 @@ __all__ = ["FILE_NAMES", "PIPELINE_FORMATS", "TORCH_FORMATS", "Release", "fresh_
            "latency", "measure_release", "predictor", "reference_release", "run_loader",
            "save_reference", "train_mlp"]
 
-PIPELINE_FORMATS = ("pickle", "joblib", "joblib-zlib3", "skops", "onnx")
+PIPELINE_FORMATS = ("pickle", "joblib", "skops", "onnx")
 TORCH_FORMATS = ("safetensors", "pt2")
-FILE_NAMES = {"pickle": "model.pkl", "joblib": "model.joblib",
-              "joblib-zlib3": "model_zlib3.joblib", "skops": "model.skops",
+FILE_NAMES = {"pickle": "model.pkl", "joblib": "model.joblib", "skops": "model.skops",
               "onnx": "model.onnx", "safetensors": "mlp.safetensors", "pt2": "mlp.pt2"}
 TARGET_OPSET = 17  # pinned, as in lesson 04
 FRESH_TIMEOUT = 300.0  # seconds; a loaded machine is slow, a hung child is a bug
@@ -76,8 +75,8 @@ def train_mlp(X_std: np.ndarray, y: np.ndarray, *, seed: int, epochs: int = 8,
     from autograder.course.models import CreditMLP
 
     torch.manual_seed(seed)
-    X = torch.as_tensor(np.asarray(X_std, dtype=np.float32))
-    target = torch.as_tensor(np.asarray(y, dtype=np.int64))
+    X = torch.from_numpy(np.array(X_std, dtype=np.float32))  # copies: pandas hands out
+    target = torch.from_numpy(np.array(y, dtype=np.int64))  # read-only views
     mlp = CreditMLP(n_features=X.shape[1], hidden=tuple(hidden))
     optimizer = torch.optim.Adam(mlp.parameters(), lr=1e-2)
     for _ in range(epochs):
@@ -98,10 +97,10 @@ def save_reference(model, fmt: str, path: str | Path) -> Path:
     if fmt == "pickle":
         with open(path, "wb") as f:
             pickle.dump(model, f, protocol=pickle.HIGHEST_PROTOCOL)
-    elif fmt in ("joblib", "joblib-zlib3"):
+    elif fmt == "joblib":
         import joblib
 
-        joblib.dump(model, path, compress=("zlib", 3) if fmt == "joblib-zlib3" else 0)
+        joblib.dump(model, path, compress=("zlib", 3))
     elif fmt == "skops":
         import skops.io
 
@@ -223,23 +222,23 @@ def one_row_inputs(X, n: int) -> list:
 def measure_release(release: Release, loaders: Mapping[str, tuple[str, str]],
                     reviewed: Sequence[str], inputs: Mapping[str, Any], *,
                     rows: int = 30) -> Table:
-    """Every file of `release`, measured: size, save time, a fresh process's import and load
-    (one start each), and the median one-row latency here over `rows` rows (fewer in quick
-    mode). `inputs[fmt]` holds the rows each format's model takes."""
+    """The files of `release` named in `inputs`, measured: size, save time, a fresh process's
+    imports and load (one start each), and the median one-row latency here over `rows` rows
+    of `inputs[fmt]` (fewer in quick mode)."""
+    from autograder.course.lesson import quietly
+
     n_rows = measure.quick_or(rows, 5)
     records = []
-    for fmt, path in release.paths.items():
+    for fmt, X in inputs.items():
+        path = release.paths[fmt]
         imports_s, load_s = fresh_load(loaders[fmt], path, reviewed)
-        from autograder.course.lesson import quietly
-
         with quietly():
             predict = predictor(run_loader(loaders[fmt], path, reviewed))
-            one_row = latency(predict, one_row_inputs(inputs[fmt], n_rows))
-        records.append({"format": fmt, "model": "MLP" if fmt in TORCH_FORMATS else "pipeline",
-                        "size": path.stat().st_size, "save": release.save_seconds[fmt],
-                        "imports": imports_s, "load": load_s, "fresh start": imports_s + load_s,
-                        "one row": one_row})
-    kinds = {"model": "text", "size": "size", **dict.fromkeys(
+            one_row = latency(predict, one_row_inputs(X, n_rows))
+        records.append({"format": fmt, "size": path.stat().st_size,
+                        "save": release.save_seconds[fmt], "imports": imports_s, "load": load_s,
+                        "fresh start": imports_s + load_s, "one row": one_row})
+    kinds = {"size": "size", **dict.fromkeys(
         ["save", "imports", "load", "fresh start", "one row"], "duration")}
     return Table(pd.DataFrame(records).set_index("format"), kinds,
                  title=f"One fresh start per file, median of {n_rows} one-row calls, on "
@@ -250,7 +249,7 @@ def release_problems(save: Callable[[Any, str, Path], Any], model, formats: Sequ
                      folder: str | Path, check: Callable[[Path], Any]) -> dict[str, str]:
     """What is wrong with each file `save(model, fmt, folder / FILE_NAMES[fmt])` writes: ''
     when it is a file of that format and `check(path)` (a CheckResult) is ok, else one line.
-    A joblib-zlib3 file must also be smaller than the joblib file, when both were written."""
+    The joblib file (zlib level 3) must also be smaller than the pickle, when both were written."""
     from autograder.course.lesson import error_line, quietly
 
     folder = Path(folder)
@@ -266,14 +265,13 @@ def release_problems(save: Callable[[Any, str, Path], Any], model, formats: Sequ
             problems[fmt] = "return the path of the file you wrote, as a pathlib.Path"
             continue
         result = check(path)
-        expected = "joblib" if fmt.startswith("joblib") else fmt
-        if result.format and result.format != expected:
-            problems[fmt] = f"'{path.name}' is a {result.format} file, not {expected}"
+        if result.format and result.format != fmt:
+            problems[fmt] = f"'{path.name}' is a {result.format} file, not {fmt}"
         else:
             problems[fmt] = "" if result.ok else result.message
         sizes[fmt] = path.stat().st_size
-    if {"joblib", "joblib-zlib3"} <= sizes.keys() and not problems["joblib-zlib3"] \
-            and sizes["joblib-zlib3"] >= sizes["joblib"]:
-        problems["joblib-zlib3"] = (f"not compressed: {sizes['joblib-zlib3']:,} bytes against "
-                                    f"{sizes['joblib']:,} for the joblib file")
+    if {"pickle", "joblib"} <= sizes.keys() and not problems["joblib"] \
+            and sizes["joblib"] >= sizes["pickle"]:
+        problems["joblib"] = (f"not compressed: {sizes['joblib']:,} bytes against "
+                              f"{sizes['pickle']:,} for the pickle")
     return problems
