@@ -1,1 +1,91 @@
-"""The course package: artifact checks, the credit dataset, quiz and step-through widgets."""
+"""Saving and loading machine-learning models: the course's package, in three parts.
+
+- `artifacts/` + `check.py`: the artifact checker. A saved model is read without running it,
+  reloaded in a sandboxed child, and compared with the live model (`check_artifact` for lesson
+  test cells, `autograder inspect|verify` for terminals and scripts).
+- `grading/`: the grading pipeline over nbgrader (`autograder grade`).
+- `hub/`: the course for a whole class on JupyterHub, with grading on submit (`autograder hub`).
+- `course/`: what the lessons import (dataset, model class, quiz, step-through, tables, plots,
+  registry) and what authors run (`autograder lessons`).
+- `cli/` is the one command line, `common/` what all parts share.
+
+One line per module:
+
+    check.py                 check_artifact(): lesson test cells' one call (reload, compare)
+    __main__.py              `python -m autograder`, the same as the `autograder` command
+    artifacts/
+      enums.py               the StrEnums the checker decides with (format, verdict, stage...)
+      formats.py             which format a file holds, from its bytes
+      streams.py             budgeted reading of untrusted streams (no bombs in memory)
+      pickles.py             walk a pickle's opcodes without loading it
+      onnxfile.py            read an ONNX file's structure without the onnx package
+      allowlist.py           the exact globals an honest artifact may import
+      analysis.py            analyze(): static verdict (safe, sandbox-only, unsafe, unreadable)
+      handoff.py             inputs and outputs between processes as .npy, never pickle
+      sandbox.py             run a child with a temp folder, limits, no network, a timeout
+      child.py               the sandboxed loader: load, call, write outputs as .npy
+      reload.py              start the child for a loadable report, read its outputs back
+      compare.py             each format's comparison policy (exact, or ONNX's tolerance)
+      verification.py        verify_file(): the one flow analyze -> sandbox -> compare
+    grading/
+      orchestrator.py        grade(): one assignment from intake to reports
+      intake.py              import submissions (folder or LMS zip) into submitted/
+      course.py              the grading course directory and its nbgrader settings
+      samples.py             the bundled sample classes and their expected grades
+      limits.py              per-submission resource limits, and how to apply them
+      sandbox.py             Linux namespaces for a grading job, reported honestly
+      workers.py             grade submissions in parallel, one job per submission
+      runner.py              one submission's grading process (sandbox, nbgrader)
+      kernel.py              the grading kernel that hides what students must not see
+      timed.py               nbgrader's Execute preprocessor, timed
+      outcome.py             one submission's scores and one-line reason
+      merge.py               merge workers' results into the main gradebook
+      redact.py              keep hidden tests out of feedback
+      integrity.py           fingerprint what grading must never change
+      report.py              the instructor's CSVs and summary table
+    hub/
+      roster.py              the class: who may log in, as what, with which password
+      auth.py                the hub's login: each roster account with its own password
+      settings.py            everything the hub and its service need, in one JSON file
+      setup.py               accounts, homes, the exchange, the instructor's course (as root)
+      config.py              JupyterHub's configuration, built from the settings
+      control.py             start, stop and look at the hub (`autograder hub`)
+      service.py             grade on submit: a hub service that grades and returns feedback
+      inbound.py             the service's side of nbgrader's exchange
+      journal.py             the service's memory of submissions and gradings
+      policy.py              the instructor's say over grading on submit, per assignment
+      grader.py              how the service runs the grader, in a subprocess
+    course/
+      credit.py              the synthetic credit-scoring dataset of every lesson
+      models.py              CreditMLP, importable so weights-only files can be checked
+      mistakes.py            the catalogue of mistakes the course recognises (mistakes.toml)
+      quiz.py                checkpoint quizzes with instant feedback
+      tracker.py             step through a lesson's code, tabulating each name
+      display.py             widgets that degrade to text where widgets do not render
+      lesson.py              a lesson's setup in one call, and quiet library calls
+      measure.py             measuring on the learner's machine: best-of timings, quick mode
+      timing.py              how long a lesson's core path takes, by one stated model
+      tables.py              lesson tables of raw measurements, one unit per column
+      verdicts.py            lesson sentences computed from the table beside them
+      plots.py               lesson plots with units and alternative text
+      diagrams.py            workflow diagrams drawn with matplotlib
+      quizbank.py            question banks: quiz.toml compiled into the package (quizzes/)
+      guard.py               what must never reach a student, checked on executed notebooks
+      registry.py            a file-based model registry with audited promotion
+      authoring.py           generate lessons/ from solutions/ and validate both trees
+      capstone.py            lesson 07's release job, loaders as text, fresh-start timings
+    cli/
+      __init__.py            the root parser: one module per subcommand
+      inspect.py             autograder inspect: analyse a file without running it
+      verify.py              autograder verify: reload in the sandbox and compare
+      grade.py               autograder grade: grade a class with nbgrader
+      lessons.py             autograder lessons: regenerate or check lessons/
+      samples.py             autograder samples: write a sample class
+      bench.py               autograder bench: measure, rewrite docs/benchmarks.md
+      hub.py                 autograder hub: start, stop or look at the class hub
+    common/
+      paths.py               ROOT, the course's nbgrader config, the venv's environment
+      text.py                one-line text: first_line, last_line, error_line
+      units.py               the one number formatter: size, duration, rate, ratio...
+      isolation.py           unshare, prctl, rlimits, kill_group (absent layers degrade)
+"""

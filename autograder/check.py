@@ -32,7 +32,10 @@ What `model` and `X` are:
 
 It never writes to stderr (any stderr output zeroes an nbgrader grade cell) and never raises
 for a student mistake: it returns a frozen `CheckResult` whose `message` is one line the
-student can act on.
+student can act on, and whose `isolation` lists the sandbox's walls this machine allowed.
+
+The steps themselves are `autograder.artifacts.verification.verify_file`, shared with the
+`autograder verify` command; this module only words their outcome for a student.
 """
 
 from __future__ import annotations
@@ -42,37 +45,37 @@ import difflib
 import io
 import re
 import sys
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from autograder.artifacts import compare as verify
-from autograder.artifacts.analysis import SANDBOX, UNREADABLE, UNSAFE, Report, analyze
+from autograder.artifacts.analysis import Report
+from autograder.artifacts.enums import Conclusion, Format, Problem, Verdict
 from autograder.artifacts.formats import looks_like_text
-from autograder.artifacts.handoff import plain_array, save_inputs
-from autograder.artifacts.reload import Reloaded, reload, select_output
-from autograder.artifacts.sandbox import Limits
+from autograder.artifacts.handoff import plain_array
+from autograder.artifacts.sandbox import Layer
 from autograder.artifacts.streams import DEFAULT_MAX_BYTES
+from autograder.artifacts.verification import (
+    Expected,
+    Rebuild,
+    Verification,
+    tie_aware,
+    verify_file,
+)
+from autograder.common import units
+from autograder.common.text import error_line
 
-__all__ = ["CheckResult", "check_artifact", "explain_load_error", "human_size"]
+__all__ = ["CheckResult", "check_artifact", "explain_load_error"]
 
 # How loading a file that ends too early fails: the C unpickler says "truncated"; compressed
 # streams "ended before"; joblib's pure-Python unpickler runs out of data in the other ways.
 TRUNCATION_SIGNS = ("truncated", "ended before", "exhausted before", "EOF: reading",
                     "unpack requires a buffer")
-WEIGHTS_ONLY = ("torch", "safetensors")
 
 
-def human_size(n: int) -> str:
-    if n < 1000:
-        return f"{n:,} bytes"
-    return f"{n / 1e3:.1f} KB" if n < 1e6 else f"{n / 1e6:.1f} MB"
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CheckResult:
     """The outcome of one fresh-process check. `ok` means loaded and identical."""
 
@@ -86,11 +89,12 @@ class CheckResult:
     load_seconds: float
     size_bytes: int
     message: str
-    format: str = ""  # detected from the content: pickle, joblib, torch, onnx...
-    verdict: str = ""  # safe, sandbox-only, unsafe or unreadable (autograder.artifacts.analysis)
+    format: Format  # detected from the content: pickle, joblib, torch, onnx...
+    verdict: Verdict  # safe, sandbox-only, unsafe or unreadable (autograder.artifacts.analysis)
     findings: tuple[str, ...] = ()  # why the static analysis refused it
     n_ties: int = 0  # ONNX labels that differ only at tied probabilities (not counted)
-    network_isolated: bool | None = None  # whether the child ran without network
+    network_isolated: bool | None = None  # whether the child ran without network (None: no child)
+    isolation: tuple[Layer, ...] = ()  # the sandbox's walls around the child on this machine
 
     def __str__(self) -> str:
         return self.message
@@ -110,9 +114,7 @@ def explain_load_error(name: str, error_type: str, error: str, head: bytes, size
         return (f"'{name}' needs module '{m[1]}', which a fresh Python process cannot import: "
                 f"install it or package your code as a module.")
     if looks_like_text(head):
-        start = head[:30].decode("utf-8", "replace")
-        return (f"'{name}' holds text, not a pickle (it starts with {start!r}). Save the "
-                f"object itself with pickle.dump(obj, f) into a file opened with 'wb'.")
+        return text_message(name, head)
     if (error_type == "EOFError" or any(sign in error for sign in TRUNCATION_SIGNS)
             or (error_type == "IndexError" and error == "index out of range")):
         return truncated_message(name, size)
@@ -121,18 +123,32 @@ def explain_load_error(name: str, error_type: str, error: str, head: bytes, size
     return f"'{name}' could not be loaded in a fresh process: {error_type}: {error}"
 
 
+def text_message(name: str, head: bytes) -> str:
+    start = head[:30].decode("utf-8", "replace")
+    return (f"'{name}' holds text, not a pickle (it starts with {start!r}). Save the "
+            f"object itself with pickle.dump(obj, f) into a file opened with 'wb'.")
+
+
 def truncated_message(name: str, size: int) -> str:
     return (f"'{name}' is truncated ({size:,} bytes): it ends before the end of the pickle. "
             f"Was the file closed before you checked it? Save inside `with open(path, 'wb')`.")
 
 
-def unreadable_message(name: str, report: Report, head: bytes, size: int) -> str:
-    if report.detail == "text":
-        start = head[:30].decode("utf-8", "replace")
-        return (f"'{name}' holds text, not a pickle (it starts with {start!r}). Save the "
-                f"object itself with pickle.dump(obj, f) into a file opened with 'wb'.")
-    if "truncated" in report.problem and report.format in ("pickle", "joblib", ""):
-        return truncated_message(name, size)
+def unreadable_message(path: Path, report: Report) -> str:
+    name, kind = path.name, report.problem_kind
+    if kind == Problem.MISSING:
+        return missing_file_message(path)
+    if kind == Problem.FOLDER:
+        return f"'{path}' is a folder, not a file: pass the path of the saved model."
+    if kind == Problem.EMPTY:
+        return (f"'{name}' is empty (0 bytes): nothing reached the disk. Either the save "
+                f"failed (a file opened with 'w' instead of 'wb' raises TypeError) or the "
+                f"file is still open: save inside `with open(path, 'wb') as f:`.")
+    if kind == Problem.TEXT:
+        return text_message(name, _head(path))
+    if kind == Problem.TRUNCATED and report.format in (Format.PICKLE, Format.JOBLIB,
+                                                       Format.NONE):
+        return truncated_message(name, report.size_bytes)
     return f"'{name}' cannot be loaded: {report.problem}"
 
 
@@ -154,6 +170,11 @@ def missing_file_message(path: Path) -> str:
             f"Check the folder and file name you saved to.")
 
 
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(64)
+
+
 def _torch_module(model) -> bool:
     torch = sys.modules.get("torch")
     return torch is not None and isinstance(model, torch.nn.Module)
@@ -165,8 +186,8 @@ def _as_numpy(X):
     return X
 
 
-def live_outputs(model, X, method: str, fmt: str):
-    """(expected, reference probabilities or None) from the in-memory model, with library
+def live_outputs(model, X, method: str, fmt: str) -> Expected:
+    """The in-memory model's outputs (and its probabilities, for ONNX labels), with library
     warnings and prints kept off stderr."""
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
@@ -181,24 +202,24 @@ def live_outputs(model, X, method: str, fmt: str):
             finally:
                 model.train(was_training)
             out = out[0] if isinstance(out, tuple | list) else out
-            return plain_array(out.detach().cpu().numpy()), None
+            return Expected(outputs=plain_array(out.detach().cpu().numpy()))
         expected = plain_array(getattr(model, method)(X))
         proba = None
-        if fmt == "onnx" and method == "predict" and callable(getattr(model, "predict_proba",
-                                                                      None)):
+        if tie_aware(fmt, method) and callable(getattr(model, "predict_proba", None)):
             proba = plain_array(model.predict_proba(X))
-        return expected, proba
+        return Expected(outputs=expected, proba=proba)
 
 
-def _model_class(model) -> tuple[str, dict, str]:
-    """(module:Class, constructor kwargs, problem) to rebuild a torch model from weights."""
+def _rebuild(model) -> Rebuild:
+    """How a fresh process rebuilds a torch model from weights: its class and hparams."""
     cls = type(model)
     if cls.__module__ == "__main__":
-        return "", {}, (f"holds weights only, and the live model's class '{cls.__name__}' "
-                        f"is defined in the notebook (__main__), so a fresh process cannot "
-                        f"rebuild it: use autograder.course.models.CreditMLP or a class from "
-                        f"a module")
-    return f"{cls.__module__}:{cls.__qualname__}", dict(getattr(model, "hparams", {}) or {}), ""
+        return Rebuild(problem=f"holds weights only, and the live model's class "
+                               f"'{cls.__name__}' is defined in the notebook (__main__), so a "
+                               f"fresh process cannot rebuild it: use "
+                               f"autograder.course.models.CreditMLP or a class from a module")
+    return Rebuild(model_class=f"{cls.__module__}:{cls.__qualname__}",
+                   model_kwargs=dict(getattr(model, "hparams", {}) or {}))
 
 
 def check_artifact(path, model, X, *, method: str = "predict", timeout: float = 120.0,
@@ -207,104 +228,73 @@ def check_artifact(path, model, X, *, method: str = "predict", timeout: float = 
     """Analyse `path`, reload it in a sandboxed fresh process, call it on X there, and compare
     with `model` here (see the module docstring). Never raises for a bad file."""
     path = Path(path)
-    name = path.name
-    n_rows = len(X)
-    state: dict = {"format": "", "verdict": "", "findings": (), "network_isolated": None}
-
-    def result(message: str, *, loaded: bool = False, size: int = 0, load_seconds: float = 0.0,
-               n_differ: int = 0, max_abs: float = float("nan"), identical: bool = False,
-               n_ties: int = 0):
-        return CheckResult(str(path), loaded and identical, loaded, identical, n_rows, n_differ,
-                           max_abs, load_seconds, size, message, state["format"],
-                           state["verdict"], state["findings"], n_ties,
-                           state["network_isolated"])
-
-    if not path.exists():
-        return result(missing_file_message(path))
-    if not path.is_file():
-        return result(f"'{path}' is a folder, not a file: pass the path of the saved model.")
-    size = path.stat().st_size
-    if size == 0:
-        return result(f"'{name}' is empty (0 bytes): nothing reached the disk. Either the save "
-                      f"failed (a file opened with 'w' instead of 'wb' raises TypeError) or the "
-                      f"file is still open: save inside `with open(path, 'wb') as f:`.")
-    with open(path, "rb") as f:
-        head = f.read(64)
-
-    report = analyze(path, max_bytes=max_bytes, trusted=trusted)
-    state.update(format=report.format, verdict=report.verdict, findings=report.findings)
-    if report.verdict == UNREADABLE:
-        return result(unreadable_message(name, report, head, size), size=size)
-    if report.verdict == UNSAFE:
-        return result(refusal_message(name, report), size=size)
-
-    try:
-        expected, proba = live_outputs(model, X, method, report.format)
-    except Exception as exc:  # one line, as the child reports its errors
-        first_line = str(exc).splitlines()[0] if str(exc) else ""
-        return result(f"Your in-memory model's {method}() failed: {type(exc).__name__}: "
-                      f"{first_line}", size=size)
-
-    model_class, model_kwargs = "", {}
-    if report.format in WEIGHTS_ONLY and _torch_module(model):
-        model_class, model_kwargs, problem = _model_class(model)
-        if problem:
-            return result(f"'{name}' {problem}.", size=size)
-    with tempfile.TemporaryDirectory(prefix="autograder-inputs-") as tmp:
-        inputs = Path(tmp) / "inputs"
-        save_inputs(_as_numpy(X), inputs)
-        limits = Limits(wall_seconds=timeout, cpu_seconds=int(timeout) + 5)
-        reloaded = reload(report, inputs, method=method, limits=limits, trusted=trusted,
-                          model_class=model_class, model_kwargs=model_kwargs)
-    state["network_isolated"] = reloaded.network_isolated
-    return _judge(reloaded, report, name, size, head, method, expected, proba, result,
-                  rtol=rtol, atol=atol, output=output, timeout=timeout, n_rows=n_rows)
+    verification = verify_file(
+        path, _as_numpy(X), lambda report: live_outputs(model, X, method, report.format),
+        method=method, output=output, rtol=rtol, atol=atol, timeout=timeout, trusted=trusted,
+        max_bytes=max_bytes, rebuild=_rebuild(model) if _torch_module(model) else Rebuild())
+    return _result(path, verification, n_rows=len(X), method=method, output=output,
+                   timeout=timeout)
 
 
-def _judge(reloaded: Reloaded, report: Report, name, size, head, method, expected, proba,
-           result, *, rtol, atol, output, timeout, n_rows) -> CheckResult:
-    stage, load_seconds = reloaded.stage, reloaded.load_seconds
-    if stage == "timeout":
-        return result(f"Loading '{name}' and predicting took longer than {timeout:g} s in a "
-                      f"fresh process, so it was stopped.", size=size)
-    if stage == "crashed":
-        return result(f"The fresh process loading '{name}' died (exit code "
-                      f"{reloaded.returncode}) before reporting a result.", size=size)
-    if stage in ("import", "load"):
-        return result(explain_load_error(name, reloaded.error_type, reloaded.error, head, size),
-                      size=size)
-    loaded = dict(loaded=True, size=size, load_seconds=load_seconds)
-    if stage == "predict":
-        loaded_as = reloaded.loaded_type.rsplit(".", 1)[-1] or "object"
-        if reloaded.error_type == "MissingMethod":
-            return result(f"'{name}' holds a {loaded_as}, which has no {method}() method: save "
-                          f"the fitted model itself.", **loaded)
-        return result(f"'{name}' loaded, but {method}() failed in a fresh process: "
-                      f"{reloaded.error_type}: {reloaded.error}", **loaded)
+def _result(path: Path, v: Verification, *, n_rows: int, method: str, output,
+            timeout: float) -> CheckResult:
+    """The student's one-line message and the figures behind it."""
+    report, reloaded, comparison = v.report, v.reloaded, v.comparison
+    message = _message(path, v, n_rows=n_rows, method=method, output=output, timeout=timeout)
+    return CheckResult(
+        path=str(path), ok=v.loaded and v.identical, loaded=v.loaded, identical=v.identical,
+        n_rows=n_rows, n_differ=comparison.n_differ if comparison else 0,
+        max_abs_diff=comparison.max_abs_diff if comparison else float("nan"),
+        load_seconds=reloaded.load_seconds if v.loaded else 0.0, size_bytes=report.size_bytes,
+        message=message, format=report.format, verdict=report.verdict,
+        findings=report.findings, n_ties=comparison.n_ties if comparison else 0,
+        network_isolated=reloaded.network_isolated if reloaded else None,
+        isolation=tuple(v.layers))
 
-    got = select_output(reloaded, report.format, method, output)
-    if got is None:
-        return result(f"'{name}' reloaded, but it has no output {output!r} (it has "
-                      f"{list(reloaded.output_names)}).", **loaded)
-    own = None
-    if report.format == "onnx" and method == "predict" and len(reloaded.outputs) > 1:
-        own = select_output(reloaded, "onnx", "predict_proba", None)
-    comparison = verify.compare(report.format, expected, got, proba=proba, own_proba=own,
-                                rtol=rtol, atol=atol)
-    if comparison.problem:
-        return result(f"'{name}' reloaded, but its {method}() output has shape {got.shape}; "
-                      f"the live model gives {expected.shape}.", **loaded)
-    common = dict(loaded, n_differ=comparison.n_differ, max_abs=comparison.max_abs_diff,
-                  n_ties=comparison.n_ties)
+
+# The student's line for each conclusion that needs no more than filling in (see _message).
+MESSAGES = {
+    Conclusion.UNREBUILDABLE: "'{name}' {v.problem}.",
+    Conclusion.NO_EXPECTED: "Your in-memory model's {method}() failed: {error}",
+    Conclusion.TIMEOUT: "Loading '{name}' and predicting took longer than {timeout:g} s in a "
+                        "fresh process, so it was stopped.",
+    Conclusion.CRASHED: "The fresh process loading '{name}' died (exit code {r.returncode}) "
+                        "before reporting a result.",
+    Conclusion.MISSING_METHOD: "'{name}' holds a {loaded_as}, which has no {method}() method: "
+                               "save the fitted model itself.",
+    Conclusion.CALL_FAILED: "'{name}' loaded, but {method}() failed in a fresh process: "
+                            "{r.error_type}: {r.error}",
+    Conclusion.NO_OUTPUT: "'{name}' reloaded, but it has no output {output!r} (it has "
+                          "{outputs}).",
+    Conclusion.SHAPE_DIFFERS: "'{name}' reloaded, but its {method}() output has shape "
+                              "{v.got.shape}; the live model gives {v.expected.outputs.shape}.",
+}
+
+
+def _message(path: Path, v: Verification, *, n_rows: int, method: str, output,
+             timeout: float) -> str:
+    report, reloaded, comparison = v.report, v.reloaded, v.comparison
+    name, size = path.name, report.size_bytes
+    if v.conclusion == Conclusion.UNREADABLE:
+        return unreadable_message(path, report)
+    if v.conclusion == Conclusion.REFUSED:
+        return refusal_message(name, report)
+    if v.conclusion == Conclusion.NOT_LOADED:
+        return explain_load_error(name, reloaded.error_type, reloaded.error, _head(path), size)
+    if v.conclusion in MESSAGES:
+        return MESSAGES[v.conclusion].format(
+            name=name, method=method, timeout=timeout, output=output, v=v, r=reloaded,
+            error=error_line(v.error) if v.error else "",
+            loaded_as=reloaded and (reloaded.loaded_type.rsplit(".", 1)[-1] or "object"),
+            outputs=reloaded and list(reloaded.output_names))
     how = "" if comparison.policy == "exact" else f" ({comparison.describe()})"
-    if not comparison.identical:
+    if v.conclusion == Conclusion.DIFFERENT:
         diff = "" if np.isnan(comparison.max_abs_diff) else \
             f", max abs difference {comparison.max_abs_diff:.3g}"
-        return result(f"'{name}' reloaded, but disagrees with the live model on "
-                      f"{comparison.n_differ:,} of {n_rows:,} rows{diff}{how}: did you save a "
-                      f"different model?", **common)
+        return (f"'{name}' reloaded, but disagrees with the live model on "
+                f"{comparison.n_differ:,} of {n_rows:,} rows{diff}{how}: did you save a "
+                f"different model?")
     sandboxed = " TorchScript/torch.export code ran only in the sandbox." \
-        if report.verdict == SANDBOX else ""
-    return result(f"'{name}' reloads in a fresh process and predicts identically on {n_rows:,} "
-                  f"rows{how} (load {load_seconds:.2f} s, {human_size(size)}).{sandboxed}",
-                  identical=True, **common)
+        if report.verdict == Verdict.SANDBOX else ""
+    return (f"'{name}' reloads in a fresh process and predicts identically on {n_rows:,} "
+            f"rows{how} (load {reloaded.load_seconds:.2f} s, {units.size(size)}).{sandboxed}")

@@ -1,7 +1,7 @@
 """Artifact checks: fresh-process `verify` latency per format, and `inspect` throughput.
 
 One small model is saved in every format the grader checks. Each row times the whole
-`python -m autograder verify` command, as an instructor or a grading script runs it: the parent
+`autograder verify` command, as an instructor or a grading script runs it: the parent
 analyses the file, starts the sandboxed child, the child imports what the format needs, loads,
 predicts, and the parent compares. The goal of a row is computed in the same run: ONNX must take
 ≤ 0.5 s; any other format ≤ 0.5 s + the time a fresh interpreter takes to import exactly the
@@ -17,13 +17,23 @@ import sys
 import tempfile
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from autograder.grading.outcome import last_line
-from bench.core import MB, Measurement, Section, progress, python_env, run_command
+from autograder.common import units
+from autograder.common.text import last_line
+from bench.core import (
+    AUTOGRADER,
+    MB,
+    Measurement,
+    Section,
+    progress,
+    python_env,
+    run_command,
+    with_unit,
+)
 
 ONNX_GOAL = 0.5  # seconds for a whole ONNX verify
 MARGIN = 0.5  # seconds allowed on top of the loader's own import time
@@ -37,6 +47,7 @@ class Artifact:
     path: Path
     inputs: Path
     expected: Path
+    _: KW_ONLY
     hparams: dict | None = None  # a weights-only file: CreditMLP's constructor arguments
     modules: Path | None = None  # JSON list of what its loader imports; None for ONNX
     problem: str = ""  # why it cannot be measured (its loader failed once already)
@@ -171,8 +182,9 @@ def build_torch(folder: Path, n_rows: int) -> list[Artifact]:
     exported = torch.export.export(model, (torch.from_numpy(X[:4]),),
                                    dynamic_shapes={"x": {0: torch.export.Dim("batch")}})
     torch.export.save(exported, folder / "mlp.pt2")
-    return [Artifact("torch state_dict", folder / "mlp.pt", inputs, expected, weights),
-            Artifact("safetensors", folder / "mlp.safetensors", inputs, expected, weights),
+    return [Artifact("torch state_dict", folder / "mlp.pt", inputs, expected, hparams=weights),
+            Artifact("safetensors", folder / "mlp.safetensors", inputs, expected,
+                     hparams=weights),
             Artifact("TorchScript", folder / "mlp_scripted.pt", inputs, expected),
             Artifact("torch.export (.pt2)", folder / "mlp.pt2", inputs, expected)]
 
@@ -192,13 +204,12 @@ def build(folder: Path, quick: bool) -> list[Artifact]:
                 modules = loader_modules(a, folder)
             except (RuntimeError, ValueError) as exc:
                 problem = str(exc)
-        recorded.append(Artifact(a.label, a.path, a.inputs, a.expected, a.hparams, modules,
-                                 problem))
+        recorded.append(replace(a, modules=modules, problem=problem))
     return recorded
 
 
 def verify_command(artifact: Artifact) -> list[str]:
-    return [sys.executable, "-m", "autograder", "verify", str(artifact.path), "--inputs",
+    return [AUTOGRADER, "verify", str(artifact.path), "--inputs",
             str(artifact.inputs), "--expected", str(artifact.expected), *artifact.extra,
             "--json"]
 
@@ -252,7 +263,7 @@ def time_verify(artifacts: list[Artifact], repeats: int) -> tuple[list[Measureme
         if label in problems:
             notes.append(f"{label}: not measured: {problems[label]}")
             continue
-        load = f"load in child {float(np.median(loads[label])):.2f} s"
+        load = f"load in child {with_unit(float(np.median(loads[label])), 's')}"
         if artifact.modules is None:
             rows.append(Measurement(f"{label}: verify", "s", tuple(walls[label]),
                                     goal=ONNX_GOAL, note=f"{load}; fixed goal"))
@@ -263,8 +274,8 @@ def time_verify(artifacts: list[Artifact], repeats: int) -> tuple[list[Measureme
                                note=f"{count:,} modules, fresh process")
         rows.append(Measurement(f"{label}: verify", "s", tuple(walls[label]),
                                 goal=baseline.median + MARGIN,
-                                note=f"goal = import {baseline.median:.2f} s + {MARGIN} s; "
-                                     f"{load}"))
+                                note=f"goal = import {with_unit(baseline.median, 's')} "
+                                     f"+ {MARGIN} s; {load}"))
         rows.append(baseline)
     return rows, notes
 
@@ -295,7 +306,7 @@ def big_files(folder: Path, quick: bool) -> dict[str, Path]:
 
 
 def inspect_command(path: Path) -> list[str]:
-    return [sys.executable, "-m", "autograder", "inspect", str(path), "--json"]
+    return [AUTOGRADER, "inspect", str(path), "--json"]
 
 
 def time_inspect(files: dict[str, Path], tiny: Path, repeats: int
@@ -327,10 +338,10 @@ def time_inspect(files: dict[str, Path], tiny: Path, repeats: int
         rows.append(Measurement(f"inspect {name}", "MB/s",
                                 tuple(size / MB / s for s in seconds[name]),
                                 higher_is_better=True,
-                                note=f"{size / MB:,.0f} MB file; whole command"))
+                                note=f"{units.size(size)} file; whole command"))
     if startup:
         rows.append(Measurement("inspect the small forest pickle", "s", tuple(startup),
-                                note=f"{tiny.stat().st_size / 1e3:,.0f} KB: mostly start-up, "
+                                note=f"{units.size(tiny.stat().st_size)}: mostly start-up, "
                                      "which every inspect row pays"))
     return rows, notes
 
@@ -353,7 +364,7 @@ def run(quick: bool = False) -> Section:
     intro = f"""
 **Verify latency.** A scikit-learn pipeline (StandardScaler → RandomForest) and the course's
 PyTorch `CreditMLP` were saved in every format the grader checks, then each file was checked
-with the whole command an instructor runs, `python -m autograder verify FILE --inputs X.npy
+with the whole command an instructor runs, `autograder verify FILE --inputs X.npy
 --expected Y.npy`, {repeats} times per format, on {rows_checked} held-out rows.
 The time is the command's wall clock: the static analysis, a fresh sandboxed child that imports
 the format's libraries, loads the file, predicts, and the comparison. Rounds are interleaved
@@ -368,13 +379,13 @@ over a thousand torch modules that `import torch` does not). The import is timed
 rounds as the verify, so each goal is computed here, not typed: the checker is judged on its
 own overhead, not on the size of scikit-learn or torch.
 
-**Inspect throughput.** `python -m autograder inspect` reads a file without running it. The
+**Inspect throughput.** `autograder inspect` reads a file without running it. The
 large files hold a k-nearest-neighbours pipeline, which stores its training data
-({sizes['pickle protocol 5'] / MB:,.0f} MB as a pickle); MB/s is the file's size on disk over
+({units.size(sizes['pickle protocol 5'])} as a pickle); MB/s is the file's size on disk over
 the whole command's wall time, {inspect_repeats} runs each, interleaved, from the page cache
 (the files were just written), so disk speed is not part of it. The zlib row's MB/s is of
 compressed bytes; inspect decompresses
-{sizes['pickle protocol 5'] / max(sizes['joblib zlib 3'], 1):.1f}× as many.
+{units.ratio(sizes['pickle protocol 5'] / max(sizes['joblib zlib 3'], 1))} as many.
 """
     notes = notes + inspect_notes + [
         "The ONNX file takes float32 inputs; its labels are compared tie-aware (a float32 "

@@ -7,7 +7,8 @@ single figure, and judges a goal on the median.
 
 Helpers for sections: `run_command` (time a command to completion; a failure is a one-line
 `problem`, never an exception), `python_env` (the environment for child Pythons), `progress`
-(to stderr), `describe_error` (one-line reasons), `MB`.
+(to stderr), `MB`. Numbers are written with `autograder.common.units`, one-line reasons with
+`autograder.common.text.error_line`.
 """
 
 from __future__ import annotations
@@ -19,14 +20,17 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from autograder.grading.outcome import last_line
+from autograder.common.paths import venv_environment
+from autograder.common.text import last_line
+from autograder.common.units import DASH, number, ratio
 
 MB = 1e6  # throughput in decimal megabytes per second, like disks and networks
+AUTOGRADER = str(Path(sys.executable).with_name("autograder"))  # the course's command line
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class Measurement:
     name: str  # row label, e.g. "ONNX verify (fresh process)"
     unit: str  # "s", "MB/s", "×", "% of memcpy"
     values: tuple[float, ...]  # one per repetition, raw
+    _: KW_ONLY
     goal: float | None = None  # threshold, in `unit`
     higher_is_better: bool = False  # goal direction: value >= goal if True, else value <= goal
     note: str = ""  # one short line shown in the table
@@ -68,7 +73,7 @@ class Measurement:
     def spread(self) -> str:
         """'min–max' in the row's unit, or '—' for a single value (nothing to spread)."""
         if self.n == 1:
-            return "—"
+            return DASH
         return f"{number(self.low)}–{with_unit(self.high, self.unit)}"
 
     @property
@@ -81,7 +86,7 @@ class Measurement:
     @property
     def goal_text(self) -> str:
         if self.goal is None:
-            return "—"
+            return DASH
         return f"{'≥' if self.higher_is_better else '≤'} {with_unit(self.goal, self.unit)}"
 
 
@@ -106,25 +111,10 @@ class Section:
 # ---------------------------------------------------------------------- numbers
 
 
-def number(value: float) -> str:
-    """Three significant figures, thousands separated: 0.412, 3.07, 85.3, 2,710."""
-    magnitude = abs(value)
-    if magnitude >= 100:
-        return f"{value:,.0f}"
-    if magnitude >= 10:
-        return f"{value:.1f}"
-    if magnitude >= 1:
-        return f"{value:.2f}"
-    if magnitude == 0:
-        return "0"
-    return f"{value:.{2 - math.floor(math.log10(magnitude))}f}"
-
-
 def with_unit(value: float, unit: str) -> str:
+    """A measurement's value next to its unit (the unit of a table row, e.g. "% of memcpy")."""
     if unit == "×":
-        return f"{number(value)}×"
-    if unit.startswith("%"):
-        return f"{number(value)} {unit}"
+        return ratio(value)
     return f"{number(value)} {unit}" if unit else number(value)
 
 
@@ -136,13 +126,7 @@ def progress(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def describe_error(exc: BaseException, limit: int = 200) -> str:
-    """'Type: first line of the message', for a one-line reason."""
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0]}"[:limit] if lines else type(exc).__name__
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Timed:
     """A command that was run and timed; `problem` is one line when it failed, else ''."""
 
@@ -166,32 +150,31 @@ def run_command(command: list[str], *, timeout: float = 600, cwd: Path | None = 
         done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
                               timeout=timeout)
     except subprocess.TimeoutExpired:
-        return Timed(time.perf_counter() - start, None, "", "",
-                     f"`{Path(command[0]).name}` took longer than {timeout:g} s")
+        return Timed(seconds=time.perf_counter() - start, returncode=None, stdout="",
+                     stderr="", problem=f"`{Path(command[0]).name}` took longer than "
+                                        f"{timeout:g} s")
     except OSError as exc:
-        return Timed(0.0, None, "", "", f"cannot run `{command[0]}`: {exc.strerror or exc}")
+        return Timed(seconds=0.0, returncode=None, stdout="", stderr="",
+                     problem=f"cannot run `{command[0]}`: {exc.strerror or exc}")
     seconds = time.perf_counter() - start
     problem = ""
     if done.returncode not in expect:
         why = last_line(done.stderr) or last_line(done.stdout) or "no output"
         problem = f"`{Path(command[0]).name}` exited with {done.returncode}: {why}"
-    return Timed(seconds, done.returncode, done.stdout, done.stderr, problem)
+    return Timed(seconds=seconds, returncode=done.returncode, stdout=done.stdout,
+                 stderr=done.stderr, problem=problem)
 
 
 def python_env() -> dict:
-    """The environment for child Pythons: the venv's bin/ first (nbgrader runs alembic from
-    PATH), and no PYTHON* variables that would change what a fresh interpreter imports."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    bin_dir = str(Path(sys.executable).parent)
-    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
-    env["JUPYTER_PATH"] = str(Path(sys.prefix) / "share" / "jupyter")
-    return env
+    """The environment for child Pythons: this venv's (`venv_environment`), without PYTHON*
+    variables that would change what a fresh interpreter imports."""
+    return {k: v for k, v in venv_environment().items() if not k.startswith("PYTHON")}
 
 
 # ---------------------------------------------------------------------- the machine
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Machine:
     cpu: str
     cores: int
@@ -255,14 +238,14 @@ def describe_machine() -> Machine:
 
 
 def _load(load: tuple[float, float, float] | None) -> str:
-    return "—" if load is None else " / ".join(f"{x:.2f}" for x in load)
+    return DASH if load is None else " / ".join(f"{x:.2f}" for x in load)
 
 
-def table(measurements: list[Measurement]) -> list[str]:
+def markdown_table(measurements: list[Measurement]) -> list[str]:
     lines = ["| Measurement | Median | Spread (min–max) | n | Goal | Met | Note |",
              "|---|---:|---:|---:|---|:---:|---|"]
     for m in measurements:
-        met = {True: "✓", False: "✗", None: "—"}[m.met]
+        met = {True: "✓", False: "✗", None: DASH}[m.met]
         note = m.note.replace("|", "\\|")
         lines.append(f"| {m.name} | {with_unit(m.median, m.unit)} | {m.spread} | {m.n} "
                      f"| {m.goal_text} | {met} | {note} |")
@@ -310,7 +293,7 @@ def render(sections: list[Section], machine: Machine, *, command: str, total_sec
         if section.intro:
             out += [section.intro.strip(), ""]
         if section.measurements:
-            out += table(section.measurements) + [""]
+            out += markdown_table(section.measurements) + [""]
         if section.notes:
             out += [f"- {note}" for note in section.notes] + [""]
         out += [f"*Section time: {section.seconds:.0f} s.*", ""]

@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 from autograder.common.paths import ROOT
-from bench.core import Measurement, Section, describe_error, progress
+from autograder.common.text import error_line
+from bench.core import Measurement, Section, progress
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # tracebacks from the kernel are coloured
 EACH_GOAL = 60.0  # seconds per notebook
@@ -55,7 +56,7 @@ def time_notebook(path: Path) -> tuple[float, str]:
     try:
         result = validate(path)
     except Exception as exc:  # a broken notebook is a row's note, not a crashed section
-        return time.perf_counter() - start, describe_error(exc)
+        return time.perf_counter() - start, error_line(exc)
     problem = "" if result.ok else f"{len(result.problems)} problem(s), first: " \
         f"{ANSI.sub('', result.problems[0])}"
     return result.seconds if result.ok else time.perf_counter() - start, problem

@@ -1,4 +1,4 @@
-"""Grading throughput: `python -m autograder grade` against stock, sequential `nbgrader autograde`.
+"""Grading throughput: `autograder grade` against stock, sequential `nbgrader autograde`.
 
 Both grade the same submissions of the sample class, in turn, several times (the order flips
 each repetition, so drift in the machine's speed hits both alike). Stock nbgrader runs in a
@@ -21,13 +21,13 @@ import shutil
 import statistics
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 
 from autograder.common.paths import ROOT, course_config
 from autograder.grading import samples
 from autograder.grading.timed import read_timings
-from bench.core import Measurement, Section, progress, python_env, run_command
+from bench.core import AUTOGRADER, Measurement, Section, progress, python_env, run_command
 
 ASSIGNMENT = "01-pickle"
 # Four notebooks of about the same length, so two workers stay evenly busy.
@@ -51,6 +51,7 @@ class Run:
     seconds: float
     execute_seconds: float
     scores: dict[str, float]
+    _: KW_ONLY
     job_seconds: tuple[float, ...] = ()  # ours only: each submission's time in a worker
     job_overheads: tuple[float, ...] = ()  # ours only: each submission's time beyond its run
     feedback_seconds: float = 0.0  # stock only: `nbgrader generate_feedback` afterwards
@@ -109,17 +110,17 @@ def run_stock(course: Path, assignment: str) -> Run:
 
 
 def run_ours(assignment: str, submissions: Path, out: Path, workers: int) -> Run:
-    done = run_command([sys.executable, "-m", "autograder", "grade", assignment,
+    done = run_command([AUTOGRADER, "grade", assignment,
                         "--submissions", str(submissions), "--out", str(out),
                         "--workers", str(workers)], env=python_env(), timeout=TIMEOUT)
     if done.problem:
-        raise RuntimeError(f"python -m autograder grade failed: {done.problem}")
+        raise RuntimeError(f"autograder grade failed: {done.problem}")
     with open(out / f"{assignment}-outcomes.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     jobs = tuple(float(r["seconds"]) for r in rows)
     runs = tuple(float(r["execute_seconds"]) for r in rows)
-    return Run(done.seconds, sum(runs), gradebook_scores(out, assignment), jobs,
-               tuple(j - e for j, e in zip(jobs, runs, strict=True)))
+    return Run(done.seconds, sum(runs), gradebook_scores(out, assignment), job_seconds=jobs,
+               job_overheads=tuple(j - e for j, e in zip(jobs, runs, strict=True)))
 
 
 def differences(stock: dict[str, float], ours: dict[str, float]) -> list[str]:
@@ -150,7 +151,7 @@ def measure(assignment: str, students: tuple[str, ...], reps: int, workers: int,
     rows = [
         Measurement(f"stock `nbgrader autograde`, sequential, {n} submissions", "s",
                     tuple(r.seconds for r in stock_runs)),
-        Measurement(f"`python -m autograder grade`, {workers} workers, {n} submissions", "s",
+        Measurement(f"`autograder grade`, {workers} workers, {n} submissions", "s",
                     tuple(r.seconds for r in our_runs),
                     note="intake, sandboxed autograde, feedback HTML, merge, CSVs"),
         Measurement("speed-up (stock time / ours), same repetition", "×",

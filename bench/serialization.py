@@ -20,7 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.core import MB, Measurement, Section, describe_error, progress
+from autograder.common import units
+from autograder.common.text import error_line
+from bench.core import MB, Measurement, Section, progress
 
 FULL_BYTES = 400_000_000  # 400 MB of float64 (50 M values)
 QUICK_BYTES = 4_000_000
@@ -28,7 +30,7 @@ SEED = 20241122
 
 
 @dataclass(frozen=True)
-class Format:
+class Codec:
     name: str
     suffix: str
     save: Callable[[np.ndarray, Path], None]
@@ -108,13 +110,13 @@ def _onnx_load(path):
     return numpy_helper.to_array(onnx.load_model(path).graph.initializer[0])
 
 
-FORMATS = (
-    Format("pickle protocol 5", ".pkl", _pickle_save, _pickle_load),
-    Format("joblib (uncompressed)", ".joblib", _joblib_save, _joblib_load),
-    Format("numpy .npy", ".npy", _npy_save, _npy_load),
-    Format("safetensors (numpy API)", ".safetensors", _safetensors_save, _safetensors_load),
-    Format("torch.save / torch.load", ".pt", _torch_save, _torch_load),
-    Format("ONNX initializer", ".onnx", _onnx_save, _onnx_load),
+CODECS = (
+    Codec("pickle protocol 5", ".pkl", _pickle_save, _pickle_load),
+    Codec("joblib (uncompressed)", ".joblib", _joblib_save, _joblib_load),
+    Codec("numpy .npy", ".npy", _npy_save, _npy_load),
+    Codec("safetensors (numpy API)", ".safetensors", _safetensors_save, _safetensors_load),
+    Codec("torch.save / torch.load", ".pt", _torch_save, _torch_load),
+    Codec("ONNX initializer", ".onnx", _onnx_save, _onnx_load),
 )
 
 
@@ -145,7 +147,7 @@ def _timed(func, *args) -> tuple[float, object]:
     return time.perf_counter() - start, result
 
 
-def measure(size: int, repeats: int, folder: Path, formats=FORMATS
+def measure(size: int, repeats: int, folder: Path, formats=CODECS
             ) -> tuple[dict[str, list[float]], list[float], dict[str, str]]:
     """Interleaved rounds: memcpy, then every format's save and load (the order rotates each
     round, so no format always runs first). Returns per '<format> save|load' the seconds, the
@@ -186,7 +188,7 @@ def measure(size: int, repeats: int, folder: Path, formats=FORMATS
                         raise ValueError("the loaded array differs from the saved one")
                     seconds[f"{fmt.name} load"].append(took)
                 except Exception as exc:  # one format failing must not stop the others
-                    problems[fmt.name] = describe_error(exc)
+                    problems[fmt.name] = error_line(exc)
                 finally:
                     del loaded
                     path.unlink(missing_ok=True)
@@ -202,8 +204,8 @@ def run(quick: bool = False) -> Section:
     rows: list[Measurement] = []
     notes: list[str] = []
     if available_memory() < needed + 512 * 1024**2:
-        notes.append(f"Not measured: {needed / 1024**3:.1f} GiB of free RAM is needed and only "
-                     f"{available_memory() / 1024**3:.1f} GiB is available.")
+        notes.append(f"Not measured: {units.size(needed, binary=True)} of free RAM is needed and "
+                     f"only {units.size(available_memory(), binary=True)} is available.")
     else:
         seconds, memcpy, problems = measure(size, repeats, folder)
         bandwidth = [size / MB / s for s in memcpy]
@@ -214,9 +216,9 @@ def run(quick: bool = False) -> Section:
         rows.append(Measurement("copy into a new array (`ndarray.copy`)", "% of memcpy",
                                 tuple(100 * m / t for m, t in zip(memcpy, fresh, strict=True)),
                                 higher_is_better=True,
-                                note=f"{np.median([size / MB / t for t in fresh]):,.0f} MB/s; "
+                                note=f"{units.rate(np.median([size / t for t in fresh]))}; "
                                      "allocates, like every load"))
-        for fmt in FORMATS:
+        for fmt in CODECS:
             if fmt.name in problems:
                 notes.append(f"{fmt.name}: not measured: {problems[fmt.name]}")
                 continue
@@ -224,12 +226,11 @@ def run(quick: bool = False) -> Section:
                 times = seconds[f"{fmt.name} {op}"]
                 # Each round's ratio uses that round's memcpy: both saw the same machine state.
                 ratios = tuple(100 * m / t for m, t in zip(memcpy, times, strict=True))
-                speed = np.median([size / MB / t for t in times])
+                speed = np.median([size / t for t in times])
                 rows.append(Measurement(f"{fmt.name}: {op}", "% of memcpy", ratios,
-                                        higher_is_better=True,
-                                        note=f"{speed:,.0f} MB/s"))
+                                        higher_is_better=True, note=units.rate(speed)))
     intro = f"""
-One float64 array of {size / MB:,.0f} MB ({size // 8:,} random normal values) was saved
+One float64 array of {units.size(size)} ({size // 8:,} random normal values) was saved
 and loaded by each format, {repeats} times, and each time compared with the original
 (`np.array_equal`, outside the timing). Each row is the format's throughput as a percentage of
 the memory-copy bandwidth (`np.copyto` into an already-allocated array, the fastest a

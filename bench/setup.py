@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from autograder.common import units
 from autograder.common.paths import ROOT
 from bench.core import MB, Measurement, Section, progress, run_command
 
@@ -132,15 +133,15 @@ def run(quick: bool = False) -> Section:
                 count, downloaded, wheels = origins(tmp / "report.json")
                 local = count - downloaded
                 install_notes.append(
-                    f"pip's cache held {cached / MB:,.0f} MB before the install (**{warm}**). "
+                    f"pip's cache held {units.size(cached)} before the install (**{warm}**). "
                     f"pip's sources here: {sources}. Of the {count} packages installed, "
                     f"**{downloaded} were downloaded** from an index over the network during "
                     f"the timed install (their download is in the time) and {local} came from "
-                    f"local files ({wheels / MB:,.0f} MB of wheels), whose download a machine "
+                    f"local files ({units.size(wheels)} of wheels), whose download a machine "
                     "without such a mirror adds at its connection's speed.")
                 rows.append(Measurement("`pip install -r requirements.txt -e .`", "s",
                                         (installed.seconds,),
-                                        note=f"{count} packages, {size / MB:,.0f} MB "
+                                        note=f"{count} packages, {units.size(size)} "
                                              "in the new venv"))
                 rows.append(Measurement("install step in total (venv + pip)", "s",
                                         (created.seconds + installed.seconds,),

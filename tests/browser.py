@@ -23,6 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autograder.common.isolation import kill_group
+from autograder.common.paths import venv_environment
+
 # Debian's chromium; CHROMIUM=/other/path points the tests at another build of it.
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 # Playwright adds --headless and a fresh --user-data-dir (a temporary profile) itself.
@@ -64,6 +67,28 @@ def missing_browser() -> str | None:
     return None
 
 
+@contextlib.contextmanager
+def launched(timeout_ms: int):
+    """Debian's chromium through Playwright, for a test module's fixture: skips with the reason
+    where it cannot run, except under CI=true, where that is a failure."""
+    import pytest
+
+    reason = missing_browser()
+    if reason is not None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but the browser tests cannot run: {reason}", pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=timeout_ms)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 def copy_course(root: Path, dest: Path) -> Path:
     """Copy what JupyterLab and nbgrader need (not data/: `autograder` is installed)."""
     dest.mkdir(parents=True, exist_ok=True)
@@ -92,9 +117,7 @@ def jupyter_env(home: Path) -> dict[str, str]:
     (news / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False}))
     return {
-        **os.environ,
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "JUPYTER_PATH": str(Path(sys.prefix) / "share" / "jupyter"),
+        **venv_environment(),
         "JUPYTER_CONFIG_DIR": str(dirs["config"]),
         "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
         "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
@@ -189,13 +212,11 @@ class LabServer:
         """
         if self.process.poll() is not None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
+        kill_group(self.process.pid, signal.SIGTERM)
         try:
             self.process.wait(grace)
         except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
+            kill_group(self.process.pid)
             self.process.wait(5)
 
 

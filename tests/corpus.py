@@ -4,9 +4,10 @@
   (`X.npy`, or a DataFrame folder) and the outputs the live model gave (`Y.npy`), so `inspect`
   and `verify` can be checked end to end;
 - **malicious**: one file per attack technique; loading it with its natural loader (pickle,
-  joblib, torch.load(weights_only=False), torch.export.load) creates a canary file. `build`
-  proves every payload is live by running those loaders in throwaway processes, then deletes
-  the canaries: afterwards, a canary that appears means the grader ran a payload;
+  joblib, torch.load(weights_only=False), torch.export.load, numpy.load(allow_pickle=True))
+  creates a canary file. `build` proves every payload is live by running those loaders in
+  throwaway processes, then deletes the canaries: afterwards, a canary that appears means the
+  grader ran a payload;
 - **corrupted**: empty, truncated, random, text, misnamed, a decompression bomb, ONNX whose
   external data escapes its folder, and other broken files.
 
@@ -20,16 +21,18 @@ import io
 import json
 import os
 import pickle
+import pickletools
 import subprocess
 import sys
 import warnings
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 
 import joblib
 import numpy as np
+from payload import Payload
 
 from autograder.artifacts.handoff import plain_array, save_inputs
 from autograder.course import credit
@@ -47,6 +50,7 @@ class Case:
     verdict: str  # what inspect must say
     inputs: Path | None = None
     expected: Path | None = None
+    _: KW_ONLY
     method: str = "predict"
     model_class: str = ""
     model_kwargs: dict = field(default_factory=dict)
@@ -68,15 +72,6 @@ class Corpus:
     def case(self, name: str) -> Case:
         return next(c for c in self.benign + self.malicious + self.corrupted if c.name == name)
 
-
-class Payload:
-    """Pickling this makes loading call func(*args)."""
-
-    def __init__(self, func, *args):
-        self.func, self.args = func, args
-
-    def __reduce__(self):
-        return self.func, self.args
 
 
 # ---------------------------------------------------------------------- data
@@ -210,6 +205,16 @@ def _sklearn_benign(folder: Path) -> list[Case]:
         cases.append(Case(name, path, how if how != "npy" else "npy", "safe", None, expected,
                           method="value"))
 
+    # .npz archives: each array is an output, the first is compared (with --method value).
+    rng = np.random.default_rng(1)
+    weights, labels = rng.normal(size=(20, 3)), np.array(["repaid", "default"], dtype=object)
+    for name, save in (("arrays.npz", np.savez), ("arrays_compressed.npz", np.savez_compressed)):
+        with open(folder / name, "wb") as f:  # a path without .npz would get it appended
+            save(f, weights=weights, bias=np.arange(3), labels=labels)
+        expected = folder / f"{name}.Y.npy"
+        np.save(expected, weights, allow_pickle=False)
+        cases.append(Case(name, folder / name, "npz", "safe", None, expected, method="value"))
+
     import skops.io
 
     skops_path = folder / "clip.skops"
@@ -264,6 +269,9 @@ def _torch_benign(folder: Path) -> list[Case]:
 
     torch.save(model.state_dict(), folder / "state_dict.pt")
     case("state_dict.pt", "torch", "safe", model_class=klass, model_kwargs=kwargs)
+    torch.save(model.state_dict(), folder / "state_dict_legacy.pt",
+               _use_new_zipfile_serialization=False)
+    case("state_dict_legacy.pt", "torch-legacy", "safe", model_class=klass, model_kwargs=kwargs)
     torch.save({"model_state_dict": model.state_dict(), "epoch": 30, "lr": 0.01},
                folder / "checkpoint.pt")
     case("checkpoint.pt", "torch", "safe", model_class=klass, model_kwargs=kwargs)
@@ -457,6 +465,48 @@ def _malicious_torch(folder: Path, canaries: Path, benign_pt2: Path) -> list[Cas
     return cases
 
 
+def _malicious_legacy(folder: Path, canaries: Path) -> list[Case]:
+    """Payloads in each part of torch's legacy (non-zip) file and in an .npz archive."""
+    import torch
+
+    cases = []
+
+    def add(name: str, technique: str, fmt: str, loader: str) -> Path:
+        cases.append(Case(name, folder / name, fmt, "unsafe", technique=technique,
+                          canary=canaries / name, loader=loader))
+        return folder / name
+
+    path = add("legacy_payload.pt", "payload next to tensors in a legacy torch.save file",
+               "torch-legacy", "torch")
+    payload = Payload(os.system, f"touch {canaries / path.name}")
+    torch.save({"weight": torch.ones(2), "extra": payload}, path,
+               _use_new_zipfile_serialization=False)
+    honest = io.BytesIO()
+    torch.save({"weight": torch.ones(2)}, honest, _use_new_zipfile_serialization=False)
+    parts = _pickles(honest.getvalue(), 5)  # magic, protocol, system info, object, storage keys
+    for index, part in ((2, "system information"), (4, "storage keys")):
+        name = f"legacy_{part.split()[-1]}_payload.pt"
+        path = add(name, f"payload in a legacy torch file's {part} pickle", "torch-legacy",
+                   "torch")
+        payload = pickle.dumps(Payload(os.system, f"touch {canaries / name}"), protocol=2)
+        path.write_bytes(b"".join(parts[:index]) + payload + b"".join(parts[index + 1:]))
+    path = add("payload.npz", "payload in an object array of an .npz archive", "npz", "numpy")
+    np.savez(path, weights=np.ones(3),
+             extra=np.array([Payload(os.system, f"touch {canaries / path.name}")], dtype=object))
+    return cases
+
+
+def _pickles(data: bytes, n: int) -> list[bytes]:
+    """The first `n` pickles of `data` as byte strings, then the rest (read, never loaded)."""
+    stream, parts, start = io.BytesIO(data), [], 0
+    for _ in range(n):
+        for _ in pickletools.genops(stream):  # stops after STOP
+            pass
+        parts.append(data[start:stream.tell()])
+        start = stream.tell()
+    return parts + [data[start:]]
+
+
 def _replace_members(source: Path, target: Path, replacements: dict[str, bytes]) -> None:
     with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
         for info in old.infolist():
@@ -483,6 +533,10 @@ for path in sys.argv[2:]:
         elif kind == "pt2":
             import torch
             torch.export.load(path)
+        elif kind == "numpy":
+            import numpy
+            archive = numpy.load(path, allow_pickle=True)
+            [archive[key] for key in archive.files]
     except BaseException:
         pass
 """
@@ -590,7 +644,11 @@ def _corrupted(folder: Path, benign: Corpus) -> list[Case]:
         archive.writestr("model/version", "3")
     add("zip_without_pickle.pt", no_data.getvalue(), "", "unreadable")
     add("legacy_torch.pt", b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19.\x80\x02M\xe9\x03.",
-        "", "unreadable")
+        "torch-legacy", "unreadable")
+    legacy = benign.case("state_dict_legacy.pt").path.read_bytes()
+    add("truncated_legacy.pt", legacy[:-100], "torch-legacy", "unreadable")
+    npz = benign.case("arrays.npz").path.read_bytes()
+    add("truncated.npz", npz[: len(npz) // 2], "", "unreadable")
     return cases
 
 
@@ -608,7 +666,8 @@ def build(root: Path) -> Corpus:
         corpus.malicious = (_malicious_pickles(root / "malicious", corpus.canaries)
                             + _malicious_joblib(root / "malicious", corpus.canaries)
                             + _malicious_torch(root / "malicious", corpus.canaries,
-                                               corpus.case("exported.pt2").path))
+                                               corpus.case("exported.pt2").path)
+                            + _malicious_legacy(root / "malicious", corpus.canaries))
         corpus.corrupted = _corrupted(root / "corrupted", corpus)
     corpus.live = prove_live(corpus.malicious, root / "work")
     return corpus

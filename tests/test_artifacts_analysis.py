@@ -1,9 +1,9 @@
 """Tests for autograder.artifacts.analysis on the three corpora (tests/corpus.py), plus
 targeted attacks.
 
-The must-shows of issue 3 are asserted here for `inspect`'s engine: 0 false positives on the
-benign corpus, 100 % of the malicious corpus refused with a one-line reason, no canary ever
-created, and every corrupted input reported as what it is.
+What `inspect`'s engine must show is asserted here: 0 false positives on the benign corpus,
+100 % of the malicious corpus refused with a one-line reason, no canary ever created, and
+every corrupted input reported as what it is.
 """
 
 from __future__ import annotations
@@ -11,18 +11,18 @@ from __future__ import annotations
 import io
 import json
 import pickle
-import time
 import tracemalloc
+import warnings
 import zipfile
 
 import corpus as corpora
 import numpy as np
 import pytest
 
-from autograder.artifacts.analysis import SAFE, SANDBOX, UNREADABLE, UNSAFE, analyze
+from autograder.artifacts.analysis import analyze
+from autograder.artifacts.enums import Format, Verdict
 
-FORMATS = {"pickle", "joblib", "torch", "torchscript", "pt2", "onnx", "safetensors", "skops",
-           "npy"}
+FORMATS = set(Format) - {Format.NONE}
 
 
 @pytest.fixture(scope="session")
@@ -63,14 +63,14 @@ def test_benign_corpus_covers_every_joblib_compressor(corpus):
 def test_code_formats_are_reported_as_sandbox_only(corpus):
     for name in ("scripted.pt", "exported.pt2"):
         report = analyze(corpus.case(name).path)
-        assert report.verdict == SANDBOX
+        assert report.verdict == Verdict.SANDBOX
         assert any("loaded only in the sandbox" in note for note in report.notes)
 
 
 def test_malicious_corpus_is_refused_and_nothing_runs(corpus):
     for case in corpus.malicious:
         report = analyze(case.path)
-        assert report.verdict == UNSAFE, (case.name, report)
+        assert report.verdict == Verdict.UNSAFE, (case.name, report)
         assert report.exit_code == 1 and not report.loadable
         assert one_line(report.reason()), case.name
         assert all(one_line(finding) for finding in report.findings)
@@ -101,10 +101,11 @@ def test_corrupted_inputs_are_reported_as_what_they_are(corpus):
         report = analyze(case.path, max_bytes=case.max_bytes or corpora.BOMB_BYTES * 2)
         assert (report.format, report.verdict) == (case.format, case.verdict), \
             (case.name, report)
-        assert report.exit_code == {SAFE: 0, SANDBOX: 0, UNSAFE: 1, UNREADABLE: 2}[case.verdict]
-        if report.verdict == UNREADABLE:
+        codes = {Verdict.SAFE: 0, Verdict.SANDBOX: 0, Verdict.UNSAFE: 1, Verdict.UNREADABLE: 2}
+        assert report.exit_code == codes[case.verdict]
+        if report.verdict == Verdict.UNREADABLE:
             assert one_line(report.problem), case.name
-        if report.verdict == UNSAFE:
+        if report.verdict == Verdict.UNSAFE:
             assert one_line(report.reason()), case.name
 
 
@@ -127,13 +128,11 @@ def test_a_decompression_bomb_is_refused_by_the_budget_not_inflated(corpus):
     case = corpus.case("bomb.joblib")
     assert case.path.stat().st_size < corpora.BOMB_BYTES / 100  # a real bomb: 1 GiB inside
     tracemalloc.start()
-    start = time.perf_counter()
     report = analyze(case.path, max_bytes=case.max_bytes)
-    seconds = time.perf_counter() - start
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert report.verdict == UNSAFE and "budget" in report.reason()
-    assert peak < 64e6 and seconds < 5  # the decompressor's buffers, not the 1 GiB inside
+    assert report.verdict == Verdict.UNSAFE and "budget" in report.reason()
+    assert peak < 64e6  # the decompressor's buffers, not the 1 GiB inside
 
 
 def test_a_bomb_that_hides_its_size_is_stopped_at_the_budget(tmp_path):
@@ -151,16 +150,16 @@ def test_a_bomb_that_hides_its_size_is_stopped_at_the_budget(tmp_path):
     report = analyze(path, max_bytes=10_000_000)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert report.verdict == UNSAFE and "budget" in report.reason()
+    assert report.verdict == Verdict.UNSAFE and "budget" in report.reason()
     assert peak < 64e6
-    assert analyze(path, max_bytes=10**8).verdict == SAFE  # within a larger budget: honest
+    assert analyze(path, max_bytes=10**8).verdict == Verdict.SAFE  # a larger budget: honest
 
 
 def test_a_file_larger_than_the_budget_is_not_read(tmp_path):
     path = tmp_path / "big.pkl"
     path.write_bytes(pickle.dumps(np.zeros(1000)))
     report = analyze(path, max_bytes=100)
-    assert report.verdict == UNSAFE and "budget" in report.reason()
+    assert report.verdict == Verdict.UNSAFE and "budget" in report.reason()
 
 
 def test_whole_pickled_torch_module_is_refused_like_weights_only(tmp_path):
@@ -170,30 +169,30 @@ def test_whole_pickled_torch_module_is_refused_like_weights_only(tmp_path):
 
     torch.save(CreditMLP(), tmp_path / "whole.pt")
     report = analyze(tmp_path / "whole.pt")
-    assert report.verdict == UNSAFE
+    assert report.verdict == Verdict.UNSAFE
     assert "weights_only=True" in report.reason() or any(
         "state_dict" in finding for finding in report.findings)
     # The same model's state_dict is fine.
     torch.save(CreditMLP().state_dict(), tmp_path / "weights.pt")
-    assert analyze(tmp_path / "weights.pt").verdict == SAFE
+    assert analyze(tmp_path / "weights.pt").verdict == Verdict.SAFE
 
 
 def test_trusted_pairs_are_exact(tmp_path):
     path = tmp_path / "own.pkl"
     path.write_bytes(b"\x80\x04cmy_course_module\nScaler\n)\x81.")
-    assert analyze(path).verdict == UNSAFE
-    assert analyze(path, trusted=[("my_course_module", "Scaler")]).verdict == SAFE
-    assert analyze(path, trusted=[("my_course_module", "Other")]).verdict == UNSAFE
+    assert analyze(path).verdict == Verdict.UNSAFE
+    assert analyze(path, trusted=[("my_course_module", "Scaler")]).verdict == Verdict.SAFE
+    assert analyze(path, trusted=[("my_course_module", "Other")]).verdict == Verdict.UNSAFE
     dotted = tmp_path / "dotted.pkl"
     dotted.write_bytes(b"\x80\x04\x8c\x10my_course_module\x8c\x09Scaler.os\x93)\x81.")
-    assert analyze(dotted, trusted=[("my_course_module", "Scaler")]).verdict == UNSAFE
+    assert analyze(dotted, trusted=[("my_course_module", "Scaler")]).verdict == Verdict.UNSAFE
 
 
 def test_class_from_the_notebook_is_named(tmp_path):
     path = tmp_path / "main.pkl"
     path.write_bytes(b"\x80\x04c__main__\nClipOutliers\n)\x81.")
     report = analyze(path)
-    assert report.verdict == UNSAFE and report.imports == (("__main__", "ClipOutliers"),)
+    assert report.verdict == Verdict.UNSAFE and report.imports == (("__main__", "ClipOutliers"),)
     assert "'ClipOutliers' defined in the notebook (__main__)" in report.reason()
 
 
@@ -222,7 +221,7 @@ def test_pt2_graphs_must_call_operators_and_guards_must_check_shapes(corpus, tmp
 
     path = _rewrite(corpus.case("exported.pt2").path, tmp_path / "edited.pt2", edit)
     report = analyze(path)
-    assert report.verdict == UNSAFE and any(expected in f for f in report.findings)
+    assert report.verdict == Verdict.UNSAFE and any(expected in f for f in report.findings)
 
 
 def test_honest_shape_guards_pass(corpus, tmp_path):
@@ -234,7 +233,7 @@ def test_honest_shape_guards_pass(corpus, tmp_path):
         return data
 
     path = _rewrite(corpus.case("exported.pt2").path, tmp_path / "guarded.pt2", edit)
-    assert analyze(path).verdict == SANDBOX
+    assert analyze(path).verdict == Verdict.SANDBOX
 
 
 def test_duplicate_zip_members_are_refused(corpus, tmp_path):
@@ -247,7 +246,7 @@ def test_duplicate_zip_members_are_refused(corpus, tmp_path):
         with pytest.warns(UserWarning, match="Duplicate name"):
             new.writestr(data_pkl.filename, pickle.dumps({"weight": 1}))
     report = analyze(target)
-    assert report.verdict == UNSAFE and "two entries named" in report.reason()
+    assert report.verdict == Verdict.UNSAFE and "two entries named" in report.reason()
 
 
 def test_native_code_in_a_pt2_archive_is_refused(corpus, tmp_path):
@@ -268,7 +267,7 @@ def test_plain_pickles_with_unusual_opcodes_are_refused(tmp_path):
     for name, data in cases.items():
         (tmp_path / name).write_bytes(data)
         report = analyze(tmp_path / name)
-        assert report.verdict == UNSAFE and "opcode" in report.reason(), name
+        assert report.verdict == Verdict.UNSAFE and "opcode" in report.reason(), name
 
 
 def test_skops_types_outside_the_allowlist_are_refused(corpus, tmp_path):
@@ -291,32 +290,83 @@ def test_skops_types_outside_the_allowlist_are_refused(corpus, tmp_path):
 
     path = _rewrite(corpus.case("clip.skops").path, tmp_path / "edited.skops", edit)
     report = analyze(path)
-    assert report.verdict == UNSAFE and "'os.system'" in report.reason()
+    assert report.verdict == Verdict.UNSAFE and "'os.system'" in report.reason()
 
 
-def test_inspect_throughput_on_a_large_joblib_file(tmp_path):
-    """Raw array bytes are skipped by seeking: analysing is far faster than loading."""
+def test_raw_joblib_array_bytes_are_skipped_not_kept(tmp_path):
+    """Analysing a large joblib file skips its raw array bytes (its speed is in make bench)."""
     import joblib
 
     rng = np.random.default_rng(0)
-    big = {"weights": rng.standard_normal((25_000_000 // 8, 8)), "labels": np.arange(1000)}
+    big = {"weights": rng.standard_normal((2_500_000 // 8, 8)), "labels": np.arange(1000)}
     path = tmp_path / "big.joblib"
     joblib.dump(big, path)
-    size = path.stat().st_size
-    assert size >= 200e6
-    start = time.perf_counter()
+    tracemalloc.start()
     report = analyze(path)
-    seconds = time.perf_counter() - start
-    assert report.verdict == SAFE and report.format == "joblib"
-    assert size / seconds > 1e9, f"{size / seconds / 1e6:.0f} MB/s"
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert report.verdict == Verdict.SAFE and report.format == "joblib"
+    assert report.notes == ("2 joblib array(s): 20,008,000 raw bytes skipped, 0 nested "
+                            "object-array pickle(s) walked",)
+    assert peak < 4e6  # not one of the 20 MB was kept
 
 
 def test_npy_with_objects_is_walked(tmp_path):
     np.save(tmp_path / "objects.npy", np.array(["a", None], dtype=object), allow_pickle=True)
-    assert analyze(tmp_path / "objects.npy").verdict == SAFE
+    assert analyze(tmp_path / "objects.npy").verdict == Verdict.SAFE
     buffer = io.BytesIO()
     np.lib.format.write_array_header_1_0(buffer, {"descr": "|O", "fortran_order": False,
                                                    "shape": (1,)})
     (tmp_path / "evil.npy").write_bytes(buffer.getvalue()
                                         + b"\x80\x04cos\nsystem\n\x8c\x04true\x85R.")
     assert "'os.system'" in analyze(tmp_path / "evil.npy").reason()
+
+
+def test_storage_sizes_are_torchs_own():
+    import torch
+
+    from autograder.artifacts.analysis import STORAGE_ITEMSIZE
+
+    for name, itemsize in STORAGE_ITEMSIZE.items():
+        with warnings.catch_warnings():  # the typed storage classes are deprecated
+            warnings.simplefilter("ignore", UserWarning)
+            dtype = getattr(torch, name).dtype
+        assert torch.empty(0, dtype=dtype).element_size() == itemsize, name
+
+
+def test_honest_npz_and_legacy_torch_files_are_safe(tmp_path):
+    import torch
+
+    arrays = {"w": np.ones((3, 2)), "names": np.array(["a", None], dtype=object)}
+    for save, name in ((np.savez, "plain.npz"), (np.savez_compressed, "packed.npz")):
+        save(tmp_path / name, **arrays)
+        report = analyze(tmp_path / name)
+        assert (report.format, report.verdict) == (Format.NPZ, Verdict.SAFE), report
+        assert report.notes == ("2 array(s)",)
+    state = {"w": torch.ones(2, 3), "b": torch.zeros(3, dtype=torch.float64)}
+    torch.save(state, tmp_path / "legacy.pt", _use_new_zipfile_serialization=False)
+    report = analyze(tmp_path / "legacy.pt")
+    assert (report.format, report.verdict) == (Format.TORCH_LEGACY, Verdict.SAFE), report
+    assert report.notes == ("2 storage(s) in torch's legacy (non-zip) format",)
+
+
+def test_legacy_torch_files_are_read_to_their_last_byte(tmp_path):
+    import torch
+
+    torch.save({"w": torch.ones(4)}, tmp_path / "w.pt", _use_new_zipfile_serialization=False)
+    data = (tmp_path / "w.pt").read_bytes()
+    (tmp_path / "longer.pt").write_bytes(data + b"\x80\x02cos\nsystem\n.")
+    assert "bytes follow the last tensor" in analyze(tmp_path / "longer.pt").reason()
+    (tmp_path / "short.pt").write_bytes(data[:-1])
+    report = analyze(tmp_path / "short.pt")
+    assert report.verdict == Verdict.UNREADABLE and "truncated" in report.problem
+    with open(tmp_path / "whole.pt", "wb") as f:  # a whole module: weights_only refuses it too
+        torch.save(torch.nn.Linear(2, 1), f, _use_new_zipfile_serialization=False)
+    assert "nn.Module" in analyze(tmp_path / "whole.pt").reason()
+
+
+def test_an_npz_object_array_is_walked_like_a_pickle(tmp_path):
+    np.savez(tmp_path / "evil.npz", ok=np.ones(2),
+             bad=np.array([print], dtype=object))
+    report = analyze(tmp_path / "evil.npz")
+    assert report.verdict == Verdict.UNSAFE and "builtins.print" in report.reason()

@@ -12,22 +12,17 @@ import sys
 import joblib
 import numpy as np
 import pytest
+from payload import Payload
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 
 from autograder.artifacts.child import Refused, error_fields, load_joblib, parse_args, run
+from autograder.artifacts.enums import ErrorKind
 from autograder.artifacts.handoff import save_inputs
 
 X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]])
 Y = np.array(["repaid", "repaid", "default", "default"], dtype=object)
 
-
-class Payload:
-    def __init__(self, func, *args):
-        self.func, self.args = func, args
-
-    def __reduce__(self):
-        return self.func, self.args
 
 
 @pytest.fixture
@@ -84,6 +79,7 @@ def test_missing_method(tmp_path, inputs):
     status = child_run(save({"a": 1}, tmp_path / "d.pkl"), "pickle", inputs, tmp_path / "out")
     assert status["stage"] == "predict"
     assert status["error_type"] == "MissingMethod" and status["type"] == "builtins.dict"
+    assert status["error_kind"] == ErrorKind.MISSING_METHOD
     assert not (tmp_path / "out" / "out_0.npy").exists()
 
 
@@ -102,6 +98,7 @@ def test_the_child_refuses_globals_outside_the_allowlist(tmp_path, inputs):
     for fmt in ("pickle", "joblib"):
         status = child_run(path, fmt, inputs, tmp_path / "out")
         assert status["stage"] == "load" and status["error_type"] == "Refused"
+        assert status["error_kind"] == ErrorKind.REFUSED
         assert "posix.system" in status["error"]
     assert not canary.exists()
     # A trusted pair is accepted: the test of the allowlist is exact, not a blanket refusal.
@@ -152,8 +149,8 @@ def test_error_fields():
         raise ValueError("first line\nsecond line")
     except ValueError as exc:
         fields = error_fields(exc)
-    assert fields == {"error_type": "ValueError", "error": "first line",
-                      "where": "test_error_fields"}
+    assert fields == {"error_kind": ErrorKind.RAISED, "error_type": "ValueError",
+                      "error": "first line", "where": "test_error_fields"}
     assert error_fields(KeyError())["error"] == ""
 
 
@@ -194,3 +191,28 @@ def test_audit_hook_blocks_processes_sockets_and_writes_outside(tmp_path):
                                      "socket"], "blocked"), out.stderr
     assert (work / "inside.txt").read_text() == "allowed"
     assert not outside.exists() and keep.exists()
+
+
+def test_npz_arrays_are_outputs_and_object_arrays_use_the_restricted_unpickler(tmp_path,
+                                                                              inputs):
+    labels = np.array(["repaid", None], dtype=object)
+    np.savez_compressed(tmp_path / "ok.npz", w=np.eye(2), labels=labels)
+    status = child_run(tmp_path / "ok.npz", "npz", inputs, tmp_path / "out", method="value")
+    assert status["stage"] == "done" and status["outputs"] == ["w", "labels"]
+    np.testing.assert_array_equal(np.load(tmp_path / "out" / "out_0.npy"), np.eye(2))
+    assert np.load(tmp_path / "out" / "out_1.npy").tolist() == ["repaid", "None"]
+    canary = tmp_path / "canary"
+    np.savez(tmp_path / "evil.npz", w=np.eye(2),
+             bad=np.array([Payload(os.system, f"touch {canary}")], dtype=object))
+    status = child_run(tmp_path / "evil.npz", "npz", inputs, tmp_path / "out", method="value")
+    assert status["stage"] == "load" and status["error_kind"] == ErrorKind.REFUSED
+    assert not canary.exists()
+
+
+def test_legacy_torch_files_load_weights_only(tmp_path, inputs):
+    import torch
+
+    torch.save({"w": torch.arange(3.0)}, tmp_path / "w.pt", _use_new_zipfile_serialization=False)
+    status = child_run(tmp_path / "w.pt", "torch-legacy", inputs, tmp_path / "out",
+                       method="value")
+    assert status["stage"] == "done", status

@@ -11,7 +11,8 @@ import joblib
 import numpy as np
 import pytest
 
-from autograder.artifacts.formats import COMPRESSORS, FORMATS, detect, looks_like_text
+from autograder.artifacts.enums import Format, Problem
+from autograder.artifacts.formats import COMPRESSORS, detect, looks_like_text
 
 
 def test_prefixes_are_joblibs_own():
@@ -49,7 +50,10 @@ def test_zip_archives(tmp_path):
     torch.save({"w": torch.ones(2)}, tmp_path / "w.bin")
     assert detect(tmp_path / "w.bin").format == "torch"
     np.savez(tmp_path / "arrays.npz", a=np.arange(2))
-    assert "npz" in detect(tmp_path / "arrays.npz").problem
+    assert detect(tmp_path / "arrays.npz").format == Format.NPZ
+    with open(tmp_path / "packed.bin", "wb") as f:  # a path would get .npz appended
+        np.savez_compressed(f, a=np.arange(2))
+    assert detect(tmp_path / "packed.bin").format == Format.NPZ
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("readme.txt", "hello")
@@ -57,6 +61,7 @@ def test_zip_archives(tmp_path):
     assert "not a torch" in detect(tmp_path / "other.zip").problem
     (tmp_path / "cut.pt").write_bytes((tmp_path / "w.bin").read_bytes()[:100])
     assert "damaged or truncated zip" in detect(tmp_path / "cut.pt").problem
+    assert detect(tmp_path / "cut.pt").kind == Problem.CORRUPT
 
 
 def test_safetensors_and_npy(tmp_path):
@@ -67,28 +72,38 @@ def test_safetensors_and_npy(tmp_path):
     assert detect(tmp_path / "a.npy").format == "npy"
 
 
-@pytest.mark.parametrize("data, words", [
-    (b"", "empty"),
-    (b"LogisticRegression()", "holds text"),
-    (b"ZF0x00000000", "joblib < 0.10"),
-    (b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19.\x80\x02.", "legacy"),
-    (bytes(range(200, 256)) * 4, "not a format the grader knows"),
+def test_legacy_torch_files(tmp_path):
+    import torch
+
+    torch.save({"w": torch.ones(2)}, tmp_path / "w.pt", _use_new_zipfile_serialization=False)
+    assert detect(tmp_path / "w.pt").format == Format.TORCH_LEGACY
+
+
+@pytest.mark.parametrize("data, words, kind", [
+    (b"", "empty", Problem.EMPTY),
+    (b"LogisticRegression()", "holds text", Problem.TEXT),
+    (b"ZF0x00000000", "joblib < 0.10", Problem.UNSUPPORTED),
+    (bytes(range(200, 256)) * 4, "not a format the grader knows", Problem.UNKNOWN),
 ])
-def test_unusable_files(tmp_path, data, words):
+def test_unusable_files(tmp_path, data, words, kind):
     path = tmp_path / "f"
     path.write_bytes(data)
     found = detect(path)
     assert found.format == "" and words in found.problem and "\n" not in found.problem
+    assert found.kind == kind
 
 
 def test_missing_and_folder(tmp_path):
     assert "no file" in detect(tmp_path / "nope.pkl").problem
+    assert detect(tmp_path / "nope.pkl").kind == Problem.MISSING
     assert "is a folder" in detect(tmp_path).problem
+    assert detect(tmp_path).kind == Problem.FOLDER
 
 
 def test_every_format_is_named():
-    assert set(FORMATS) == {"pickle", "joblib", "torch", "torchscript", "pt2", "onnx",
-                            "safetensors", "skops", "npy"}
+    assert set(Format) - {Format.NONE} == {
+        "pickle", "joblib", "torch", "torch-legacy", "torchscript", "pt2", "onnx",
+        "safetensors", "skops", "npy", "npz"}
 
 
 @pytest.mark.parametrize("head, text", [

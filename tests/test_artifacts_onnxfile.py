@@ -6,7 +6,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from autograder.artifacts.onnxfile import external_data_problems, looks_like_onnx, read_model
+from autograder.artifacts.onnxfile import external_data_problems, looks_like_onnx, read_summary
 
 
 def model_with(tmp_path, *, external: dict | None = None, subgraph: bool = False):
@@ -50,7 +50,7 @@ def onnx_counts(model):
 def test_agrees_with_onnx(tmp_path, subgraph):
     path, model = model_with(tmp_path, external={"location": "w.bin", "length": "16"},
                              subgraph=subgraph)
-    read = read_model(path)
+    read = read_summary(path)
     n_tensors, n_external = onnx_counts(model)
     assert (read.n_tensors, len(read.external)) == (n_tensors, n_external)
     assert read.external[0].location == "w.bin" and read.external[0].length == 16
@@ -61,9 +61,9 @@ def test_agrees_with_onnx(tmp_path, subgraph):
 def test_external_data_inside_the_folder_is_fine(tmp_path):
     path, _ = model_with(tmp_path, external={"location": "w.bin", "length": "16"})
     (tmp_path / "w.bin").write_bytes(bytes(16))
-    assert external_data_problems(path, read_model(path)) == ([], [])
+    assert external_data_problems(path, read_summary(path)) == ([], [])
     (tmp_path / "w.bin").write_bytes(bytes(8))
-    findings, problems = external_data_problems(path, read_model(path))
+    findings, problems = external_data_problems(path, read_summary(path))
     assert not findings and "only 8 bytes" in problems[0]
 
 
@@ -74,7 +74,7 @@ def test_escaping_locations(tmp_path, location, words):
     folder = tmp_path / "model"
     folder.mkdir()
     path, _ = model_with(folder, external={"location": location})
-    findings, _ = external_data_problems(path, read_model(path))
+    findings, _ = external_data_problems(path, read_summary(path))
     assert findings and words in findings[0]
 
 
@@ -97,5 +97,5 @@ def test_a_hard_link_to_outside_data_is_a_finding(tmp_path):
     secret.write_bytes(bytes(16))
     (folder / "w.bin").hardlink_to(secret)
     path, _ = model_with(folder, external={"location": "w.bin", "length": "16"})
-    findings, _ = external_data_problems(path, read_model(path))
+    findings, _ = external_data_problems(path, read_summary(path))
     assert findings and "hard links" in findings[0]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from payload import Payload
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -23,15 +24,6 @@ PROTOCOLS = range(pickle.HIGHEST_PROTOCOL + 1)
 # binary opcodes for all of them, so even without a PROTO header protocols 0 and 1 differ.
 PLAIN = {"a": [1, 2.5, "x", 300], "b": (None, True), "c": {"nested": [-1, 1 << 40]}}
 
-
-class Payload:
-    """What a malicious pickle does: loading it calls `func(*args)`."""
-
-    def __init__(self, func, *args):
-        self.func, self.args = func, args
-
-    def __reduce__(self):
-        return self.func, self.args
 
 
 class Plain:
@@ -224,7 +216,7 @@ def test_summary_is_frozen_and_reads_a_file(tmp_path, pipeline):
 
 import joblib  # noqa: E402 - the walk's tests below need joblib's own files
 
-from autograder.artifacts.pickles import Unanalysable, walk  # noqa: E402
+from autograder.artifacts.pickles import DISPATCH, Unanalysable, walk  # noqa: E402
 from autograder.artifacts.streams import Budgeted, BudgetExceeded  # noqa: E402
 
 
@@ -350,3 +342,14 @@ def test_joblib_reads_array_bytes_after_the_frame_and_so_does_the_walk(tmp_path)
     assert loaded[0].tolist() == [1.5, -2.0] and loaded[1] == 7
     result, at_end = walk_file(path, joblib_arrays=True)
     assert at_end and result.arrays == 1 and result.array_bytes == 16
+
+
+def test_every_opcode_has_its_own_handler_named_as_in_cpython():
+    """The walk's dispatch table covers every opcode of protocols 0-5, and each handler has
+    the name of the pickle._Unpickler method it predicts (or says which ones it stands for)."""
+    cpython = {op: handler.__name__ for op, handler in pickle._Unpickler.dispatch.items()}
+    assert set(DISPATCH) == {op.name for op in pickletools.opcodes}
+    for op in pickletools.opcodes:
+        ours, theirs = DISPATCH[op.name], cpython[op.code.encode("latin-1")[0]]
+        assert ours.__name__ == theirs or theirs.upper().endswith(op.name) or \
+            op.name in (ours.__doc__ or ""), (op.name, ours.__name__, theirs)

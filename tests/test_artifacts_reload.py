@@ -11,6 +11,7 @@ import pytest
 
 from autograder.artifacts import reload as reload_module
 from autograder.artifacts.analysis import analyze
+from autograder.artifacts.enums import Stage
 from autograder.artifacts.reload import Reloaded, reload, select_output
 
 
@@ -24,7 +25,7 @@ def array_file(tmp_path):
 def test_an_unsafe_report_never_starts_a_child(tmp_path, monkeypatch):
     path = tmp_path / "bad.pkl"
     path.write_bytes(b"cos\nsystem\n(S'true'\ntR.")
-    monkeypatch.setattr(reload_module.sandbox, "run", lambda *a, **k: pytest.fail("started"))
+    monkeypatch.setattr(reload_module, "run", lambda *a, **k: pytest.fail("started"))
     with pytest.raises(ValueError, match="refusing to load"):
         reload(analyze(path), tmp_path)
 
@@ -49,6 +50,8 @@ def fake_child(monkeypatch, code: str) -> None:
     ("import sys; open(sys.argv[1] + '/status.json', 'w').write(' ' * 2_000_000 + '{}')",
      "crashed"),
     ("import sys; sys.exit(3)", "crashed"),
+    ("import sys; open(sys.argv[1] + '/status.json', 'w').write('{\"stage\": \"elsewhere\"}')",
+     "crashed"),
 ])
 def test_a_malformed_status_is_a_crash(array_file, monkeypatch, code, stage):
     fake_child(monkeypatch, code)
@@ -67,12 +70,13 @@ open(out + '/status.json', 'w').write(json.dumps({'stage': 'done', 'outputs': ['
 
 
 def test_select_output():
-    got = Reloaded("done", (np.array([0, 1]), np.array([[0.9, 0.1], [0.2, 0.8]])),
-                   ("label", "probabilities"))
+    got = Reloaded(stage=Stage.DONE, outputs=(np.array([0, 1]), np.array([[0.9, 0.1],
+                                                                          [0.2, 0.8]])),
+                   output_names=("label", "probabilities"))
     assert select_output(got, "onnx", "predict", None).tolist() == [0, 1]
     assert select_output(got, "onnx", "predict_proba", None).shape == (2, 2)
     assert select_output(got, "onnx", "predict", "probabilities").shape == (2, 2)
     assert select_output(got, "onnx", "predict", 1).shape == (2, 2)
     assert select_output(got, "onnx", "predict", "missing") is None
     assert select_output(got, "onnx", "predict", 5) is None
-    assert select_output(Reloaded("done"), "pickle", "predict", None) is None
+    assert select_output(Reloaded(stage=Stage.DONE), "pickle", "predict", None) is None

@@ -10,12 +10,12 @@ import time
 import pytest
 
 from autograder.artifacts import sandbox
-from autograder.artifacts.sandbox import GiB, Limits, run
+from autograder.artifacts.sandbox import GiB, Layer, SandboxLimits, run
 
 
-def python(code: str, tmp_path, limits: Limits | None = None):
+def python(code: str, tmp_path, limits: SandboxLimits | None = None):
     """(result, stdout) of running code in the sandbox."""
-    result = run([sys.executable, "-I", "-c", code], tmp_path, limits or Limits())
+    result = run([sys.executable, "-I", "-c", code], tmp_path, limits or SandboxLimits())
     return result, (tmp_path / "stdout.txt").read_text()
 
 
@@ -40,7 +40,7 @@ def test_working_folder_and_scrubbed_environment(tmp_path, monkeypatch):
 
 
 def test_limits_are_set(tmp_path):
-    limits = Limits(memory_bytes=3 * GiB, cpu_seconds=7, file_bytes=5_000_000)
+    limits = SandboxLimits(memory_bytes=3 * GiB, cpu_seconds=7, file_bytes=5_000_000)
     result, out = python("print(open('/proc/self/limits').read())", tmp_path, limits)
     rows = {line[:26].strip(): line[26:].split() for line in out.splitlines()[1:] if line}
     assert rows["Max address space"][0] == str(3 * GiB)
@@ -57,15 +57,15 @@ try:
     print('allocated')
 except MemoryError:
     print('MemoryError')
-""", tmp_path, Limits(memory_bytes=1 * GiB))
+""", tmp_path, SandboxLimits(memory_bytes=1 * GiB))
     assert out.strip() == "MemoryError"
 
 
 def test_cpu_limit_kills_a_busy_loop(tmp_path):
-    start = time.perf_counter()
-    result, _ = python("while True: pass", tmp_path, Limits(cpu_seconds=1, wall_seconds=30))
+    result, _ = python("while True: pass", tmp_path,
+                       SandboxLimits(cpu_seconds=1, wall_seconds=60))
+    assert not result.timed_out  # the CPU limit stopped it, not the wall clock
     assert result.returncode is not None and result.returncode < 0  # killed by SIGXCPU
-    assert time.perf_counter() - start < 15
 
 
 def test_file_size_limit(tmp_path):
@@ -75,7 +75,7 @@ try:
     print('wrote')
 except OSError as exc:
     print(type(exc).__name__, exc.errno)
-""", tmp_path, Limits(file_bytes=1_000_000))
+""", tmp_path, SandboxLimits(file_bytes=1_000_000))
     assert out.startswith("OSError 27")  # EFBIG: File too large
 
 
@@ -83,10 +83,8 @@ def test_wall_clock_timeout_kills_the_whole_group(tmp_path):
     marker = tmp_path / "grandchild_alive"
     code = (f"import subprocess, time; subprocess.Popen(['sh', '-c', "
             f"'sleep 3; touch {marker}']); time.sleep(60)")
-    start = time.perf_counter()
-    result, _ = python(code, tmp_path, Limits(wall_seconds=1))
+    result, _ = python(code, tmp_path, SandboxLimits(wall_seconds=1))
     assert result.timed_out and result.returncode is None
-    assert time.perf_counter() - start < 10
     time.sleep(3.5)
     assert not marker.exists()  # the grandchild died with its group
 
@@ -120,9 +118,24 @@ except OSError as exc:
 
 def test_isolation_probe_is_cached():
     first = sandbox.network_isolation_available()
-    start = time.perf_counter()
+    hits = sandbox.network_isolation_available.cache_info().hits
     assert sandbox.network_isolation_available() is first
-    assert time.perf_counter() - start < 0.01
+    assert sandbox.network_isolation_available.cache_info().hits == hits + 1
+
+
+def test_each_result_lists_the_layers_the_child_had(tmp_path):
+    result, _ = python("pass", tmp_path)
+    assert result.layers == sandbox.available_layers()
+    assert {Layer.FOLDER, Layer.ENVIRONMENT, Layer.TIMEOUT, Layer.PROCESS_GROUP,
+            Layer.LIMITS} <= set(result.layers)  # on Linux
+    assert result.network_isolated == (Layer.NETWORK in result.layers)
+
+
+def test_without_rlimits_the_child_still_runs_without_that_layer(tmp_path, monkeypatch):
+    """Where the OS has no `resource` module (Windows), the sandbox leaves the limits out."""
+    monkeypatch.setattr(sandbox, "resource", None)
+    result, out = python("print('ran')", tmp_path)
+    assert out == "ran\n" and Layer.LIMITS not in result.layers
 
 
 def test_torch_and_onnxruntime_fit_in_the_default_memory_limit(tmp_path):
@@ -135,7 +148,7 @@ print([line.split()[1] for line in open('/proc/self/status') if line.startswith(
     assert result.returncode == 0, result.stderr_tail
     peak = int(out.strip()) * 1024
     print(f"VmPeak importing torch + onnxruntime: {peak / GiB:.2f} GiB")
-    assert peak < Limits().memory_bytes / 2
+    assert peak < SandboxLimits().memory_bytes / 2
 
 
 def test_user_tasks_counts_this_process():
@@ -149,9 +162,9 @@ def test_a_parent_under_tighter_limits_still_runs_children(tmp_path):
 import resource, sys
 from pathlib import Path
 resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
-from autograder.artifacts.sandbox import run, Limits
+from autograder.artifacts.sandbox import run, SandboxLimits
 result = run([sys.executable, "-I", "-c", "print(open('/proc/self/limits').read())"],
-             Path({str(tmp_path)!r}), Limits())
+             Path({str(tmp_path)!r}), SandboxLimits())
 print(result.returncode)
 """
     import subprocess

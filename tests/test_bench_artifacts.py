@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from bench import artifacts
+from bench.core import with_unit
 
 
 @pytest.fixture(scope="module")
@@ -21,11 +22,11 @@ def test_quick_run_verifies_pickle_and_onnx_with_computed_goals(section):
     rows = {m.name: m for m in section.measurements}
     pickle_row = rows["pickle (protocol 5): verify"]
     baseline = rows["pickle (protocol 5): import its loader's modules"]
-    assert 0 < baseline.median < pickle_row.median < 60
+    assert baseline.median > 0 and pickle_row.median > 0  # how they compare is the bench's job
     assert pickle_row.goal == pytest.approx(baseline.median + artifacts.MARGIN)
-    assert f"import {baseline.median:.2f} s" in pickle_row.note
+    assert f"import {with_unit(baseline.median, 's')}" in pickle_row.note
     onnx_row = rows["ONNX (skl2onnx): verify"]
-    assert onnx_row.goal == artifacts.ONNX_GOAL and 0 < onnx_row.median < 60
+    assert onnx_row.goal == artifacts.ONNX_GOAL and onnx_row.median > 0
     assert not any(name.startswith("ONNX") and "import" in name for name in rows)
 
 
@@ -34,7 +35,7 @@ def test_quick_run_measures_inspect_throughput(section):
     for name in ("pickle protocol 5", "joblib uncompressed", "joblib zlib 3"):
         row = rows[f"inspect {name}"]
         assert row.unit == "MB/s" and row.median > 0 and row.higher_is_better
-    assert 0 < rows["inspect the small forest pickle"].median < 30
+    assert rows["inspect the small forest pickle"].median > 0
     assert not any("not measured" in note for note in section.notes)
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from autograder.common import units
 from bench import core
 from bench.core import Measurement, Section
 
@@ -52,7 +53,7 @@ def test_bad_values_are_refused_with_the_measurement_name():
     (85.34, "85.3"), (2710.4, "2,710"), (-1.5, "-1.50"),
 ])
 def test_numbers_have_three_significant_figures(value, text):
-    assert core.number(value) == text
+    assert units.number(value) == text
 
 
 def test_with_unit():
@@ -74,7 +75,7 @@ def test_section_counts_goals_met():
 def test_run_command_times_a_real_command():
     done = core.run_command([sys.executable, "-c", "import time; time.sleep(0.2); print('hi')"])
     assert done.ok and done.returncode == 0 and done.stdout == "hi\n"
-    assert 0.2 <= done.seconds < 10
+    assert done.seconds >= 0.2  # it waited for the command
 
 
 def test_run_command_failures_are_one_line_problems():
@@ -110,9 +111,10 @@ def sections() -> list[Section]:
 
 
 def render(**options) -> str:
-    machine = core.Machine("Test CPU", 2, 7.8, "Debian", "CPython 3.11.7", "numpy 2",
-                           (0.1, 0.2, 0.3), (1.0, 0.5, 0.25))
-    return core.render(sections(), machine, command="python -m bench --only artifacts",
+    machine = core.Machine(cpu="Test CPU", cores=2, ram_gb=7.8, os="Debian",
+                           python="CPython 3.11.7", packages="numpy 2",
+                           load_before=(0.1, 0.2, 0.3), load_after=(1.0, 0.5, 0.25))
+    return core.render(sections(), machine, command="autograder bench --only artifacts",
                        total_seconds=125, when=datetime(2025, 1, 2, 3, 4, tzinfo=UTC),
                        **options)
 
@@ -120,7 +122,7 @@ def render(**options) -> str:
 def test_report_says_when_how_and_on_what():
     text = render(plot="images/benchmarks.png")
     assert text.startswith("# Benchmarks\n")
-    assert "Started on 2025-01-02 03:04 UTC by `python -m bench --only artifacts`" in text
+    assert "Started on 2025-01-02 03:04 UTC by `autograder bench --only artifacts`" in text
     assert "2.1 min of wall time (125 s)" in text
     for row in ("| CPU | Test CPU |", "| Cores | 2 |", "| RAM | 7.8 GiB |", "| OS | Debian |",
                 "| Python | CPython 3.11.7 |", "before | 0.10 / 0.20 / 0.30 |",

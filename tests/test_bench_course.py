@@ -11,8 +11,9 @@ from bench import course
 def test_quick_run_times_one_tiny_notebook():
     section = course.run(quick=True)
     tiny, total = section.measurements
-    assert tiny.name == "00-tiny" and tiny.n == 1 and 0 < tiny.median < course.EACH_GOAL
-    assert tiny.met is True and tiny.note == "all tests pass, no stderr"
+    assert tiny.name == "00-tiny" and tiny.n == 1 and tiny.median > 0
+    assert tiny.met is (tiny.median <= course.EACH_GOAL)  # judged, not asserted
+    assert tiny.note == "all tests pass, no stderr"
     assert total.name == "whole course (1 notebook)" and total.median == tiny.median
     assert total.goal == course.TOTAL_GOAL
     assert section.seconds >= tiny.median and "n = 1" in section.intro

@@ -29,6 +29,6 @@ def test_a_quick_run_grades_one_submission_both_ways_with_the_same_grade():
     rows = {m.name.split(",")[0]: m for m in section.measurements}
     assert rows["speed-up (stock time / ours)"].values[0] > 0
     overhead = rows["ours: overhead per submission beyond its notebook's run"]
-    assert overhead.n == 1 and 0 < overhead.values[0] < 30
+    assert overhead.n == 1 and overhead.values[0] > 0
     assert all(m.n >= 1 for m in section.measurements)
     assert any("identical in every repetition: yes" in note for note in section.notes)

@@ -1,16 +1,18 @@
-"""Tests for `python -m bench`: sections run in order, a failing or missing section becomes a
-one-line note while the others still run, and the report and plot are written."""
+"""Tests for `autograder bench` (bench.suite): sections run in order, a failing or missing
+section becomes a one-line note while the others still run, and the report and plot are
+written."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import pytest
 
-from autograder.common.paths import ROOT
-from bench import __main__ as bench_main
+from autograder import cli
+from bench import suite as bench_main
 from bench.core import Measurement, Section
 
 
@@ -41,8 +43,8 @@ def calls(monkeypatch):
 
 def test_failures_become_notes_and_the_other_sections_still_run(calls, tmp_path, capsys):
     out = tmp_path / "docs" / "bench.md"
-    code = bench_main.main(["--only", "setup", "grading", "artifacts", "course", "--quick",
-                            "--out", str(out)])
+    code = cli.main(["bench", "--only", "setup", "grading", "artifacts", "course", "--quick",
+                     "--out", str(out)])
     assert code == 1
     assert calls == [("artifacts", True), ("course", True), ("setup", True)]  # fixed order
     text = out.read_text()
@@ -52,7 +54,7 @@ def test_failures_become_notes_and_the_other_sections_still_run(calls, tmp_path,
     assert "- The section failed after 0 s: RuntimeError: disk full" in text
     assert "second line" not in text
     assert "| course row | 2.00 s | 1.00–3.00 s | 3 | ≤ 2.50 s | ✓ |" in text
-    assert "`python -m bench --only setup grading artifacts course --quick --out" in text
+    assert "`autograder bench --only setup grading artifacts course --quick --out" in text
     assert (tmp_path / "docs" / "images" / "bench.png").read_bytes()[:4] == b"\x89PNG"
     assert "(images/bench.png)" in text
     summary = capsys.readouterr()
@@ -61,22 +63,23 @@ def test_failures_become_notes_and_the_other_sections_still_run(calls, tmp_path,
 
 
 def test_only_runs_the_named_sections(calls, tmp_path):
-    assert bench_main.main(["--only", "course", "--out", str(tmp_path / "b.md")]) == 0
+    assert cli.main(["bench", "--only", "course", "--out", str(tmp_path / "b.md")]) == 0
     assert calls == [("course", False)]
     assert "Quick mode" not in (tmp_path / "b.md").read_text()
 
 
-def test_bad_arguments_exit_2_with_one_line():
-    done = subprocess.run([sys.executable, "-m", "bench", "--only", "nothing"], cwd=ROOT,
+def test_bad_arguments_exit_2_with_one_line(tmp_path):
+    autograder = Path(sys.executable).with_name("autograder")  # the console script
+    done = subprocess.run([autograder, "bench", "--only", "nothing"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2 and "invalid choice: 'nothing'" in done.stderr
-    assert "Traceback" not in done.stderr
+    assert done.returncode == 2 and done.stdout.count("\n") == 1
+    assert "unknown section 'nothing': choose from grading, artifacts" in done.stdout
 
 
 def test_quick_mode_never_overwrites_the_real_results_by_default(calls, monkeypatch, tmp_path):
     monkeypatch.setattr(bench_main, "QUICK_OUT", tmp_path / "quick" / "benchmarks.md")
     before = bench_main.DEFAULT_OUT.read_bytes() if bench_main.DEFAULT_OUT.exists() else None
-    assert bench_main.main(["--only", "course", "--quick"]) == 0
+    assert cli.main(["bench", "--only", "course", "--quick"]) == 0
     assert "**Quick mode:**" in (tmp_path / "quick" / "benchmarks.md").read_text()
     after = bench_main.DEFAULT_OUT.read_bytes() if bench_main.DEFAULT_OUT.exists() else None
     assert after == before

@@ -3,6 +3,8 @@ the same round's memory copy, and a failing format is a note while the others go
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -14,16 +16,17 @@ def test_quick_run_measures_every_format_against_memcpy():
     rows = {m.name: m for m in section.measurements}
     memcpy = rows.pop("memory copy (`np.copyto`)")
     assert memcpy.unit == "MB/s" and memcpy.n == 3 and memcpy.median > 10
-    assert len(rows) == 1 + 2 * len(ser.FORMATS)
-    for fmt in ser.FORMATS:
+    assert len(rows) == 1 + 2 * len(ser.CODECS)
+    for fmt in ser.CODECS:
         for op in ("save", "load"):
             row = rows[f"{fmt.name}: {op}"]
             assert row.unit == "% of memcpy" and row.n == 3 and row.median > 0
-            assert row.note.endswith(" MB/s") and row.goal is None
-    assert "4 MB" in section.intro and not any("not measured" in n for n in section.notes)
+            assert re.fullmatch(r"[\d.,]+ [KMG]?B/s", row.note) and row.goal is None  # units.rate
+    assert "One float64 array of 4.0 MB" in section.intro
+    assert not any("not measured" in n for n in section.notes)
 
 
-@pytest.mark.parametrize("fmt", ser.FORMATS, ids=lambda f: f.name)
+@pytest.mark.parametrize("fmt", ser.CODECS, ids=lambda f: f.name)
 def test_each_format_round_trips_exactly(fmt, tmp_path):
     array = np.random.default_rng(0).standard_normal(1000)
     fmt.save(array, tmp_path / f"a{fmt.suffix}")
@@ -36,7 +39,7 @@ def test_a_failing_format_is_reported_and_the_others_go_on(tmp_path):
     def broken(array, path):
         raise OSError("No space left on device\ndetails")
 
-    formats = (ser.Format("broken", ".b", broken, ser._npy_load), ser.FORMATS[2])
+    formats = (ser.Codec("broken", ".b", broken, ser._npy_load), ser.CODECS[2])
     seconds, memcpy, problems = ser.measure(80_000, 2, tmp_path, formats)
     assert problems == {"broken": "OSError: No space left on device"}
     assert seconds["broken save"] == [] and len(seconds["numpy .npy save"]) == 2
@@ -48,7 +51,7 @@ def test_a_format_that_changes_the_data_is_caught(tmp_path):
     def lossy(path):
         return ser._npy_load(path).astype(np.float32).astype(np.float64)
 
-    formats = (ser.Format("lossy", ".npy", ser._npy_save, lossy),)
+    formats = (ser.Codec("lossy", ".npy", ser._npy_save, lossy),)
     _, _, problems = ser.measure(80_000, 1, tmp_path, formats)
     assert problems == {"lossy": "ValueError: the loaded array differs from the saved one"}
 

@@ -24,7 +24,7 @@ def test_quick_run_times_an_empty_venv_and_deletes_it(tmp_path, monkeypatch):
     section = setup.run(quick=True)
     (venv,) = section.measurements
     assert venv.name.startswith("`python3.11 -m venv`") and venv.n == 1
-    assert 0 < venv.median < 120
+    assert venv.median > 0
     assert any("pip install is skipped" in note for note in section.notes)
     assert made and not made[0].exists()  # the temporary venv is gone
 

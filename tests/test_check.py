@@ -4,10 +4,10 @@ Every `check_artifact` call here spawns `python -I -c ...`, so fitted models and
 shared through module-scoped fixtures. The autouse `stderr_stays_empty` fixture asserts, at the
 file-descriptor level, that nothing reached stderr: nbgrader scores a grade cell 0 otherwise.
 
-Since issue 3 the check reads every file statically before anything loads it, and refuses
-globals outside the allowlist. Tests that need a payload to reach the child (a slow load, a
-dying process, an unimportable module) therefore pass `trusted=` for exactly that global:
-they test the sandbox, not the static gate (tests/test_safety.py does that).
+The check reads every file statically before anything loads it, and refuses globals outside
+the allowlist. Tests that need a payload to reach the child (a slow load, a dying process, an
+unimportable module) therefore pass `trusted=` for exactly that global: they test the sandbox,
+not the static gate (tests/test_artifacts_analysis.py does that).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
+from payload import Payload
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import NotFittedError
@@ -36,8 +37,8 @@ from autograder.check import (
     CheckResult,
     check_artifact,
     explain_load_error,
-    human_size,
 )
+from autograder.common import units
 from autograder.course.credit import split
 
 N_TRAIN, N_TEST = 800, 120
@@ -68,15 +69,6 @@ class NoisyModel:
         print("a library message", file=sys.stderr)
         return self.model.predict(X)
 
-
-class Payload:
-    """Loading this pickle calls func(*args)."""
-
-    def __init__(self, func, *args):
-        self.func, self.args = func, args
-
-    def __reduce__(self):
-        return self.func, self.args
 
 
 # ---------------------------------------------------------------- shared models and files
@@ -152,7 +144,7 @@ def test_good_artifact_reloads_identically(folder, model, X_test, name):
     assert result.n_differ == 0 and result.max_abs_diff == 0.0
     assert result.n_rows == len(X_test) == N_TEST
     assert result.size_bytes == path.stat().st_size
-    assert 0 < result.load_seconds < 60
+    assert result.load_seconds > 0
     assert result.path == str(path)
     assert "identically" in result.message and f"{N_TEST:,} rows" in result.message
     assert name in result.message
@@ -242,9 +234,8 @@ def test_text_mode_leaves_an_empty_file(tmp_path, model, X_test):
             pickle.dump(model, f)
     assert path.stat().st_size == 0
 
-    start = time.perf_counter()
     result = check_artifact(path, model, X_test)
-    assert time.perf_counter() - start < 1  # decided without a fresh process
+    assert result.network_isolated is None and result.isolation == ()  # no child ran
     assert_not_loaded(result, path)
     assert result.size_bytes == 0
     assert "empty" in result.message and "'wb'" in result.message
@@ -437,10 +428,7 @@ def test_the_live_model_fails(folder, model, X_test):
 
 def test_timeout_stops_a_slow_load(tmp_path, model, X_test):
     path = save_pickle(Payload(time.sleep, 30), tmp_path / "slow.pkl")
-    start = time.perf_counter()
     result = check_artifact(path, model, X_test, timeout=2, trusted=[("time", "sleep")])
-    elapsed = time.perf_counter() - start
-    assert elapsed < 10
     assert_not_loaded(result, path)
     assert "longer than 2 s" in result.message and "stopped" in result.message
 
@@ -508,19 +496,20 @@ def test_unknown_load_errors_are_reported_as_they_are():
     assert message == "'m.pkl' could not be loaded in a fresh process: KeyError: 'x'"
 
 
-def test_human_size():
-    assert human_size(999) == "999 bytes"
-    assert human_size(1500) == "1.5 KB"
-    assert human_size(2_500_000) == "2.5 MB"
+def test_sizes_in_messages_are_written_by_common_units():
+    assert units.size(999) == "999 bytes"
+    assert units.size(1500) == "1.5 KB"
+    assert units.size(2_500_000) == "2.5 MB"
 
 
 def test_results_are_plain_data(folder, model, X_test):
     result = check_artifact(folder / "nothing.pkl", model, X_test)
     fields = dataclasses.asdict(result)
-    # The ten fields lessons use, then what issue 3 added (all with defaults).
+    # The ten fields lessons use, then what the static analysis and the sandbox add.
     assert list(fields)[:10] == ["path", "ok", "loaded", "identical", "n_rows", "n_differ",
                                  "max_abs_diff", "load_seconds", "size_bytes", "message"]
-    assert list(fields)[10:] == ["format", "verdict", "findings", "n_ties", "network_isolated"]
+    assert list(fields)[10:] == ["format", "verdict", "findings", "n_ties", "network_isolated",
+                                 "isolation"]
 
 
 # ---------------------------------------------------------------- torch and ONNX artifacts
@@ -666,3 +655,58 @@ def test_a_trusted_payload_is_still_stopped_in_the_sandbox(tmp_path, model, X_te
     assert "PermissionError" in result.message and "sandbox" in result.message
     assert not canary.exists()
     assert result.network_isolated is not None
+
+
+WITHOUT_RLIMITS_OR_LIBC = """
+import ctypes, json, os, pickle, sys
+
+sys.modules["resource"] = None  # Windows has no resource module: importing it fails
+real_cdll = ctypes.CDLL
+
+
+class NoProcessHandle(real_cdll):  # Windows cannot open the process's own C library
+    def __init__(self, name, *args, **kwargs):
+        if name is None:
+            raise OSError("no CDLL(None) on this platform")
+        super().__init__(name, *args, **kwargs)
+
+
+ctypes.CDLL = NoProcessHandle
+import autograder  # noqa: E402
+from autograder.check import check_artifact  # noqa: E402
+from payload import Payload  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+
+folder, canary = sys.argv[1], sys.argv[2]
+X = [[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]]
+model = LogisticRegression().fit(X, [0, 0, 1, 1])
+with open(os.path.join(folder, "honest.pkl"), "wb") as f:
+    pickle.dump(model, f)
+with open(os.path.join(folder, "payload.pkl"), "wb") as f:
+    pickle.dump(Payload(os.system, f"touch {canary}"), f)
+honest = check_artifact(os.path.join(folder, "honest.pkl"), model, X)
+payload = check_artifact(os.path.join(folder, "payload.pkl"), model, X)
+print(json.dumps({"honest": [honest.ok, list(honest.isolation), honest.message],
+                  "payload": [payload.verdict, payload.message]}))
+"""
+
+
+def test_check_works_where_there_are_no_rlimits_and_no_libc(tmp_path):
+    """As on Windows: no `resource` module, no ctypes.CDLL(None), so no rlimits and no
+    namespaces. The package still imports, an honest pickle still checks (in a child with
+    fewer walls, which the result lists) and a payload is refused by the static analysis."""
+    import json
+    import subprocess
+
+    canary = tmp_path / "canary"
+    done = subprocess.run([sys.executable, "-c", WITHOUT_RLIMITS_OR_LIBC, str(tmp_path),
+                           str(canary)], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).parent)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    ok, isolation, message = found["honest"]
+    assert ok, message
+    assert "resource limits" not in isolation and "no network" not in isolation
+    assert {"temporary folder", "scrubbed environment", "wall-clock timeout"} <= set(isolation)
+    assert found["payload"][0] == "unsafe" and "posix.system" in found["payload"][1]
+    assert not canary.exists()

@@ -1,5 +1,5 @@
-"""Tests for `python -m autograder inspect|verify`: the exit codes, the JSON fields and the
-one-line messages of the contract, on the corpora of tests/corpus.py.
+"""Tests for `autograder inspect|verify` (also `python -m autograder`): the exit codes, the JSON
+fields and the one-line messages of the contract, on the corpora of tests/corpus.py.
 
 `verify` is run as a real command for every benign artifact (two at a time: each loads its
 artifact in a fresh sandboxed child), so these are end-to-end tests of the whole checker.
@@ -8,10 +8,8 @@ artifact in a fresh sandboxed child), so these are end-to-end tests of the whole
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import corpus as corpora
@@ -118,12 +116,11 @@ def test_verify_refuses_every_malicious_artifact_without_loading_it(corpus, tmp_
     np.save(tmp_path / "X.npy", np.zeros((3, 10)))
     np.save(tmp_path / "Y.npy", np.zeros(3))
     for case in corpus.malicious:
-        start = time.perf_counter()
-        done = command("verify", case.path, "--inputs", tmp_path / "X.npy", "--expected",
-                       tmp_path / "Y.npy")
-        assert done.returncode == 1, (case.name, done.stdout)
-        assert done.stdout.count("\n") == 1 and "unsafe, refused" in done.stdout
-        assert time.perf_counter() - start < 5  # refused before any child started
+        code, fields, _ = run_json("verify", case.path, "--inputs", tmp_path / "X.npy",
+                                   "--expected", tmp_path / "Y.npy")
+        assert code == 1, (case.name, fields["message"])
+        assert "unsafe, refused" in fields["message"]
+        assert fields["isolation"] == [] and "seconds" not in fields  # no child started
     assert list(corpus.canaries.iterdir()) == []
 
 
@@ -234,15 +231,16 @@ def test_unreadable_expected_file_is_a_one_line_error(corpus, tmp_path):
     assert "expected outputs" in done.stdout
 
 
-def test_verify_onnx_takes_at_most_half_a_second(corpus):
-    """The whole command, in a fresh process: analysis, sandboxed child, comparison."""
-    case = corpus.case("credit_mlp.onnx")
-    times = []
-    for _ in range(3):
-        start = time.perf_counter()
-        done = command(*verify_args(case))
-        times.append(time.perf_counter() - start)
-        assert done.returncode == 0, done.stdout
-    print(f"verify ONNX: best {min(times):.3f} s of {[round(t, 3) for t in times]} "
-          f"(load average {os.getloadavg()[0]:.1f})")
-    assert min(times) <= 0.5
+def test_verify_reports_the_sandbox_layers(corpus):
+    """Each check says which walls the sandbox had here (its speed is measured by make bench)."""
+    code, fields, _ = run_json(*verify_args(corpus.case("credit_mlp.onnx")))
+    assert code == 0 and fields["network_isolated"] == ("no network" in fields["isolation"])
+    assert {"temporary folder", "scrubbed environment", "wall-clock timeout"} <= \
+        set(fields["isolation"])
+
+
+def test_help_lists_every_command():
+    done = command("--help")
+    assert done.returncode == 0
+    for name in cli.COMMANDS:
+        assert f"    {name} " in done.stdout, name

@@ -3,7 +3,10 @@
 Each call changes the process that makes it, so every test makes it in a child."""
 
 import resource
+import signal
 import socket
+import subprocess
+import sys
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
@@ -51,7 +54,25 @@ def test_a_new_network_namespace_has_only_a_loopback():
     assert found == ["lo"]
 
 
-def test_check_turns_a_failed_call_into_oserror_with_the_reason():
-    isolation.check(0, "fine")
+def test_raise_for_errno_turns_a_failed_call_into_oserror_with_the_reason():
+    isolation.raise_for_errno(0, "fine")
     with pytest.raises(OSError, match="mount /nowhere"):
-        isolation.check(-1, "mount /nowhere")
+        isolation.raise_for_errno(-1, "mount /nowhere")
+
+
+def test_kill_group_ends_the_child_and_what_it_started(tmp_path):
+    marker = tmp_path / "grandchild_alive"
+    child = subprocess.Popen([sys.executable, "-c", f"import subprocess, time; "
+                              f"subprocess.Popen(['sh', '-c', 'sleep 2; touch {marker}']); "
+                              f"time.sleep(60)"], start_new_session=True)
+    isolation.kill_group(child.pid)
+    assert child.wait(30) == -signal.SIGKILL
+    isolation.kill_group(child.pid)  # already gone: not an error
+    subprocess.run(["sleep", "2.5"], check=True)
+    assert not marker.exists()
+
+
+def test_a_missing_libc_function_is_an_oserror_not_a_crash():
+    with pytest.raises(OSError, match="does not exist on this OS"):
+        isolation.libc.no_such_function_anywhere()
+    assert isolation.prctl(-1, 0) is False

@@ -27,10 +27,10 @@ from autograder.course.registry import (
     EXPECTED,
     INDEX_COLUMNS,
     METADATA,
-    Outcome,
+    Audit,
+    Change,
     RecordedOutputs,
     Registry,
-    Verification,
     file_sha256,
     switch_symlink,
     version_key,
@@ -94,7 +94,7 @@ def registered(registry, models, data, probe, *names) -> Registry:
 
 
 def assert_one_line(result) -> None:
-    assert isinstance(result, Outcome | Verification)
+    assert isinstance(result, Change | Audit)
     assert result.message and "\n" not in result.message
     assert str(result) == result.message
 
@@ -208,7 +208,7 @@ def test_metadata_that_is_not_json_is_refused(registry, models, probe):
     assert registry.versions() == []
 
 
-# ---------------------------------------------------------------- promote, verify, rollback
+# ---------------------------------------------------------------- promote, audit, rollback
 
 
 def test_promote_verifies_in_a_fresh_process_then_switches(registry, models, data, probe):
@@ -254,7 +254,7 @@ def test_golden_outputs_that_no_longer_match_are_refused(registry, models, data,
     registered(registry, models, data, probe, "v1.0")
     expected = registry.root / "v1.0" / EXPECTED
     np.save(expected, np.load(expected) + 1e-9)
-    check = registry.verify("v1.0")
+    check = registry.audit("v1.0")
     assert_one_line(check)
     assert not check.ok and f"on {len(probe)} of {len(probe)} rows" in check.message
     assert not registry.promote("v1.0").ok and registry.current() is None
@@ -272,7 +272,7 @@ def test_unknown_versions_are_refused(registry, models, data, probe, version, re
 def test_missing_metadata_is_reported(registry, models, data, probe):
     registered(registry, models, data, probe, "v1.0")
     (registry.root / "v1.0" / METADATA).unlink()
-    check = registry.verify("v1.0")
+    check = registry.audit("v1.0")
     assert not check.ok and METADATA in check.message
 
 
@@ -323,7 +323,7 @@ def test_the_registry_works_from_a_copied_folder(registry, models, data, probe, 
     copy = Registry(shutil.copytree(registry.root, tmp_path / "elsewhere", symlinks=True))
     shutil.rmtree(registry.root)
     assert copy.current() == "v1.0"
-    assert copy.verify("v1.0", fresh=False).ok
+    assert copy.audit("v1.0", fresh=False).ok
     assert isinstance(copy.load("v1.0"), type(models["a"]))
 
 

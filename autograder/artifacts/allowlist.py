@@ -3,11 +3,12 @@
 Loading a pickle imports every global it names and may call it. The grader accepts only the
 pairs below, written out one by one: never a module prefix, because `find_class` walks dotted
 names, so "anything under sklearn" reaches `os.system` through any sklearn module that imported
-`os` (COURSE_GUIDE §5). A qualified name with a dot is refused even when its first part is here.
+`os` (lesson 05 walks such a chain live). A qualified name with a dot is refused even when its
+first part is here.
 
 What is here, and why it is safe to import and call with data from the file:
 - scikit-learn's public estimators (`sklearn.utils.all_estimators()`, checked by
-  tests/test_allowlist.py) and the internal objects fitted estimators hold (trees, losses,
+  tests/test_artifacts_allowlist.py) and the internal objects fitted estimators hold (trees, losses,
   distance metrics, optimizers, CV splitters, scorers); their constructors only store values;
 - numpy's array, dtype, scalar and random-state rebuilders, and pure element-wise functions a
   `FunctionTransformer` may hold (`numpy.clip`, `numpy.log1p`...);

@@ -1,27 +1,31 @@
 """Static safety analysis: what loading a file would import and run, decided without loading it.
 
 `analyze(path)` detects the format from the content (`autograder.artifacts.formats`) and returns a
-`Report` whose `verdict` is one of:
+`Report` whose `verdict` (`autograder.artifacts.enums.Verdict`) is one of:
 
 - `safe`: nothing in the file can run code when the grader loads it (every global it imports is
-  an exact allowlisted pair, or the format carries no code: ONNX, safetensors);
+  an exact allowlisted pair, or the format carries no code: ONNX, safetensors, plain arrays);
 - `sandbox-only`: the file holds code by design (TorchScript, torch.export `.pt2`); it is
   loaded only in the sandboxed child, never in the grader's process;
 - `unsafe`: refused, with one line per finding (an import outside the allowlist, a dotted-name
   walk, a nested pickle, an opcode an honest artifact never has, external data escaping the
   model's folder, more bytes than the budget);
-- `unreadable`: empty, truncated, corrupt or of an unknown format (`problem` says which).
+- `unreadable`: empty, truncated, corrupt or of an unknown format (`problem` says which in one
+  line, `problem_kind` names it).
 
 Per format:
-- pickle / joblib: `autograder.artifacts.pickles.walk` over the (decompressed) stream, within the byte
-  budget, skipping joblib's raw array bytes and walking its nested object-array pickles;
+- pickle / joblib: `autograder.artifacts.pickles.walk` over the (decompressed) stream, within the
+  byte budget, skipping joblib's raw array bytes and walking its nested object-array pickles;
 - torch archives: the same walk over `data.pkl` with torch's weights-only globals; a whole
   pickled `nn.Module` is refused as `torch.load(weights_only=True)` refuses it;
+- legacy (non-zip) torch files: the five pickles `torch.load` reads in turn, with the same
+  globals, then the raw storages that follow them, sized from the storage references;
 - TorchScript and `.pt2`: their pickles are walked too (`.pt2` loading unpickles sample inputs
   and some weights), graph targets must be operators and guards plain shape checks;
 - ONNX: every external-data location must stay inside the model's folder;
-- safetensors: the JSON header must describe tensors that fit in the file;
-- skops: every type in `schema.json` must be an allowlisted pair.
+- safetensors: `safetensors.safe_open` checks that the header's tensors exactly cover the data;
+- skops: every type in `schema.json` must be an allowlisted pair;
+- npy and npz: each array's header; an object array's pickle is walked like a pickle file.
 
 `trusted` adds exact pairs the caller vouches for (a course's own module, a test's helper).
 """
@@ -42,12 +46,12 @@ from pathlib import Path
 
 from autograder.artifacts import allowlist
 from autograder.artifacts.formats import Detected, detect
-from autograder.artifacts.onnxfile import external_data_problems, read_model
-from autograder.artifacts.pickles import Unanalysable, Walk, walk
+from autograder.artifacts.onnxfile import external_data_problems, read_summary
+from autograder.artifacts.pickles import Global, Unanalysable, Walk, walk
 from autograder.artifacts.streams import DEFAULT_MAX_BYTES, Budgeted, BudgetExceeded, Truncated
+from autograder.artifacts.enums import CODE_FORMATS, Format, Problem, Verdict
 
-SAFE, SANDBOX, UNSAFE, UNREADABLE = "safe", "sandbox-only", "unsafe", "unreadable"
-EXIT_CODES = {SAFE: 0, SANDBOX: 0, UNSAFE: 1, UNREADABLE: 2}
+EXIT_CODES = {Verdict.SAFE: 0, Verdict.SANDBOX: 0, Verdict.UNSAFE: 1, Verdict.UNREADABLE: 2}
 TORCHSCRIPT_TYPES = re.compile(r"__torch__(\.[A-Za-z_][\w]*)*\Z")  # types defined by code/
 TORCHSCRIPT_HELPERS = frozenset(("torch.jit._pickle", name) for name in (
     "build_boollist build_doublelist build_intlist build_tensorlist build_tensor_from_id "
@@ -58,9 +62,11 @@ PT2_TARGET = re.compile(r"torch\.ops\.[a-z_]\w*\.[A-Za-z_]\w*(\.[A-Za-z_]\w*)?\Z
 GUARD_NAMES = {"L", "math"}
 GUARD_ATTRIBUTES = {"size", "stride", "storage_offset", "dim", "shape", "isnan", "inf"}
 NATIVE_CODE = (".so", ".dll", ".dylib", ".pyd", ".cubin", ".cpp", ".o")
-SAFETENSORS_DTYPES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2,
-                      "U16": 2, "F16": 2, "BF16": 2, "I32": 4, "U32": 4, "F32": 4, "I64": 8,
-                      "U64": 8, "F64": 8, "C64": 8, "C128": 16}
+# Bytes per element of each storage class torch's weights-only loader accepts.
+STORAGE_ITEMSIZE = {f"{kind}Storage": size for kind, size in (
+    ("BFloat16", 2), ("Bool", 1), ("Byte", 1), ("Char", 1), ("ComplexDouble", 16),
+    ("ComplexFloat", 8), ("Double", 8), ("Float", 4), ("Half", 2), ("Int", 4), ("Long", 8),
+    ("Short", 2))}
 SKOPS_LOADERS = {"DictNode", "ListNode", "TupleNode", "SetNode", "JsonNode", "NdArrayNode",
                  "ObjectNode", "FunctionNode", "TypeNode", "TreeNode", "ReduceNode", "LossNode",
                  "SparseMatrixNode", "RandomStateNode", "RandomGeneratorNode", "DTypeNode",
@@ -68,20 +74,21 @@ SKOPS_LOADERS = {"DictNode", "ListNode", "TupleNode", "SetNode", "JsonNode", "Nd
                  "MaskedArrayNode"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Report:
-    """The outcome of `analyze`. `exit_code` is what `python -m autograder inspect` returns."""
+    """The outcome of `analyze`. `exit_code` is what `autograder inspect` returns."""
 
     path: str
-    format: str
+    format: Format
     detail: str
-    verdict: str
+    verdict: Verdict
     findings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     problem: str = ""
+    problem_kind: Problem = Problem.NONE
     imports: tuple[tuple[str, str], ...] = ()
     size_bytes: int = 0
-    loader: str = ""  # how the sandboxed child must load it
+    loader: Format = Format.NONE  # how the sandboxed child must load it
 
     @property
     def exit_code(self) -> int:
@@ -89,13 +96,13 @@ class Report:
 
     @property
     def loadable(self) -> bool:
-        return self.verdict in (SAFE, SANDBOX)
+        return self.verdict in (Verdict.SAFE, Verdict.SANDBOX)
 
     def reason(self) -> str:
         """One line: why the file is refused or unreadable ('' when it may be loaded)."""
-        if self.verdict == UNREADABLE:
+        if self.verdict == Verdict.UNREADABLE:
             return self.problem
-        if self.verdict == UNSAFE:
+        if self.verdict == Verdict.UNSAFE:
             more = len(self.findings) - 1
             extra = f" (and {more} more finding{'s' * (more > 1)})" if more > 0 else ""
             return f"{self.findings[0]}{extra}"
@@ -116,7 +123,11 @@ class _Analysis:
 
 
 class _Problem(Exception):
-    """The file cannot be read: the message is the one-line problem."""
+    """The file cannot be read: the message is the one-line problem, `kind` which one."""
+
+    def __init__(self, kind: Problem, message: str):
+        super().__init__(message)
+        self.kind = kind
 
 
 def describe_import(module: str, name: str, *, torch_archive: bool = False) -> str:
@@ -141,8 +152,11 @@ def describe_import(module: str, name: str, *, torch_archive: bool = False) -> s
     return f"imports '{qualified}', which is not on the grader's allowlist of {kind} globals"
 
 
-def _judge_imports(walked: Walk, allowed: frozenset, trusted: frozenset, result: _Analysis, *,
+def _judge_imports(walked: Walk, trusted: frozenset, result: _Analysis, *,
                    torch_archive: bool = False, extra_ok=None) -> None:
+    """Every global the walk met must be an exact pair of the allowlist (torch's weights-only
+    one in torch files), a trusted pair, or accepted by `extra_ok`."""
+    allowed = allowlist.TORCH_WEIGHTS if torch_archive else allowlist.PICKLE_GLOBALS
     for module, name in walked.imports:
         result.imports.append((module, name))
         if "." not in name and ((module, name) in allowed or (module, name) in trusted):
@@ -158,15 +172,18 @@ def _walk_or_problem(source: Budgeted, what: str, **options) -> Walk:
     try:
         return walk(source, **options)
     except Truncated as exc:
-        raise _Problem(f"{what} is truncated: it ends before the end of the pickle") from exc
+        raise _Problem(Problem.TRUNCATED,
+                       f"{what} is truncated: it ends before the end of the pickle") from exc
     except (EOFError, zlib.error, lzma.LZMAError, OSError) as exc:
         if "ended before" in str(exc) or isinstance(exc, EOFError):
-            raise _Problem(f"{what} is truncated: the compressed stream ends early") from exc
-        raise _Problem(f"{what} is corrupt: {type(exc).__name__}: {exc}") from exc
+            raise _Problem(Problem.TRUNCATED,
+                           f"{what} is truncated: the compressed stream ends early") from exc
+        raise _Problem(Problem.CORRUPT,
+                       f"{what} is corrupt: {type(exc).__name__}: {exc}") from exc
     except (BudgetExceeded, Unanalysable):
         raise
     except ValueError as exc:
-        raise _Problem(f"{what} is not a valid pickle: {exc}") from exc
+        raise _Problem(Problem.CORRUPT, f"{what} is not a valid pickle: {exc}") from exc
 
 
 # ---------------------------------------------------------------------- pickle and joblib
@@ -175,7 +192,7 @@ def _walk_or_problem(source: Budgeted, what: str, **options) -> Walk:
 def _open_stream(path: Path, detected: Detected, stack: contextlib.ExitStack):
     """The byte stream joblib.load / pickle.load would read, and whether it can seek."""
     raw = stack.enter_context(open(path, "rb"))
-    if detected.format != "joblib":
+    if detected.format != Format.JOBLIB:
         return raw, True
     compressor = detected.detail.split("-")[0]
     from joblib.compressor import _COMPRESSORS  # joblib's own decompressors: the same bytes
@@ -183,26 +200,55 @@ def _open_stream(path: Path, detected: Detected, stack: contextlib.ExitStack):
     try:
         return stack.enter_context(_COMPRESSORS[compressor].decompressor_file(raw)), False
     except ValueError as exc:  # lz4 without the lz4 package
-        raise _Problem(f"it is {compressor}-compressed and {exc}") from exc
+        raise _Problem(Problem.UNSUPPORTED, f"it is {compressor}-compressed and {exc}") from exc
 
 
 def _analyze_pickle(path: Path, detected: Detected, budget: int, trusted: frozenset,
-                    result: _Analysis) -> tuple[str, str, str]:
+                    result: _Analysis) -> tuple[Format, str]:
+    """(format, detail): an uncompressed joblib file is told from a pickle by its arrays."""
     with contextlib.ExitStack() as stack:
         stream, seekable = _open_stream(path, detected, stack)
         walked = _walk_or_problem(Budgeted(stream, budget, seekable=seekable),
                                   f"'{path.name}'", joblib_arrays=True)
-    _judge_imports(walked, allowlist.PICKLE_GLOBALS, trusted, result)
-    joblib_file = detected.format == "joblib" or walked.arrays > 0
-    fmt = "joblib" if joblib_file else "pickle"
-    if detected.format == "joblib":
+    _judge_imports(walked, trusted, result)
+    joblib_file = detected.format == Format.JOBLIB or walked.arrays > 0
+    fmt = Format.JOBLIB if joblib_file else Format.PICKLE
+    if detected.format == Format.JOBLIB:
         detail = detected.detail
     else:
         detail = "uncompressed" if joblib_file else f"protocol {walked.protocol}"
     if walked.arrays:
         result.notes.append(f"{walked.arrays} joblib array(s): {walked.array_bytes:,} raw bytes "
                             f"skipped, {walked.nested} nested object-array pickle(s) walked")
-    return fmt, detail, fmt
+    return fmt, detail
+
+
+# ---------------------------------------------------------------------- torch storages
+
+
+def _storage_itemsize(storage_type) -> int | None:
+    if isinstance(storage_type, Global) and storage_type.module == "torch":
+        return STORAGE_ITEMSIZE.get(storage_type.name)
+    return None
+
+
+def _storages(walked: Walk, result: _Analysis, *, legacy: bool) -> dict[str, tuple[int, int]]:
+    """{storage key: (bytes per element, elements)} from the persistent ids torch writes:
+    ("storage", type, key, location, numel), plus view metadata in the legacy format."""
+    found: dict[str, tuple[int, int]] = {}
+    for pid in walked.persistent_ids:
+        length = 6 if legacy else 5
+        itemsize = _storage_itemsize(pid[1]) if isinstance(pid, tuple) and len(pid) > 1 \
+            else None
+        if not (isinstance(pid, tuple) and len(pid) == length and pid[0] == "storage"
+                and itemsize and isinstance(pid[2], str) and type(pid[4]) is int
+                and pid[4] >= 0):
+            result.find("a persistent id that is not a torch storage reference")
+            continue
+        if found.setdefault(pid[2], (itemsize, pid[4])) != (itemsize, pid[4]):
+            raise _Problem(Problem.CORRUPT, f"storage '{pid[2]}' is described twice, "
+                                            f"differently")
+    return found
 
 
 # ---------------------------------------------------------------------- zip archives
@@ -228,7 +274,8 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -
 def _root(infos: dict) -> str:
     roots = {name.split("/", 1)[0] for name in infos}
     if len(roots) != 1:
-        raise _Problem("the archive does not have the single top folder torch writes")
+        raise _Problem(Problem.CORRUPT,
+                       "the archive does not have the single top folder torch writes")
     return roots.pop()
 
 
@@ -237,26 +284,19 @@ def _walk_member(archive, info, budget, what: str, **options) -> Walk:
         return _walk_or_problem(Budgeted(member, budget), what, **options)
 
 
-def _check_storages(walked: Walk, infos: dict, root: str, result: _Analysis) -> None:
-    for pid in walked.persistent_ids:
-        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"
-                and isinstance(pid[2], str)):
-            result.find("a persistent id that is not a torch storage reference")
-            continue
-        if f"{root}/data/{pid[2]}" not in infos:
-            raise _Problem(f"the archive refers to storage '{pid[2]}', which is missing")
-
-
 def _analyze_torch_zip(archive: zipfile.ZipFile, budget: int, trusted: frozenset,
                        result: _Analysis, what: str) -> None:
     infos = _members(archive, result)
     root = _root(infos)
     data = infos.get(f"{root}/data.pkl")
     if data is None:
-        raise _Problem(f"{what} has no data.pkl")
+        raise _Problem(Problem.CORRUPT, f"{what} has no data.pkl")
     walked = _walk_member(archive, data, budget, what, allow_persistent_ids=True)
-    _judge_imports(walked, allowlist.TORCH_WEIGHTS, trusted, result, torch_archive=True)
-    _check_storages(walked, infos, root, result)
+    _judge_imports(walked, trusted, result, torch_archive=True)
+    for key in _storages(walked, result, legacy=False):
+        if f"{root}/data/{key}" not in infos:
+            raise _Problem(Problem.CORRUPT,
+                           f"the archive refers to storage '{key}', which is missing")
 
 
 def _analyze_torchscript(archive, budget, trusted, result: _Analysis) -> None:
@@ -271,8 +311,7 @@ def _analyze_torchscript(archive, budget, trusted, result: _Analysis) -> None:
         if info is None:
             continue
         walked = _walk_member(archive, info, budget, member, allow_persistent_ids=True)
-        _judge_imports(walked, allowlist.TORCH_WEIGHTS, trusted, result, torch_archive=True,
-                       extra_ok=torchscript_type)
+        _judge_imports(walked, trusted, result, torch_archive=True, extra_ok=torchscript_type)
     code = [name for name in infos if name.startswith(f"{root}/code/")
             and name.endswith(".py")]
     result.notes.append(f"contains TorchScript code ({len(code)} source file(s) under code/): "
@@ -328,7 +367,7 @@ def _analyze_pt2(archive, budget, trusted, result: _Analysis) -> None:
     try:
         raw = _raw_payloads(archive, infos, root, budget)
     except (ValueError, AttributeError) as exc:
-        raise _Problem(f"a damaged weights or constants config ({exc})") from exc
+        raise _Problem(Problem.CORRUPT, f"a damaged weights or constants config ({exc})") from exc
     n_targets = 0
     for name, info in infos.items():
         inner = name[len(root) + 1:]
@@ -338,7 +377,7 @@ def _analyze_pt2(archive, budget, trusted, result: _Analysis) -> None:
             try:
                 model = json.loads(_read_member(archive, info, budget))
             except ValueError as exc:
-                raise _Problem(f"'{inner}' is not valid JSON ({exc})") from exc
+                raise _Problem(Problem.CORRUPT, f"'{inner}' is not valid JSON ({exc})") from exc
             for node in _graph_nodes(model):
                 n_targets += 1
                 if not PT2_TARGET.match(node["target"]):
@@ -359,8 +398,7 @@ def _analyze_pt2(archive, budget, trusted, result: _Analysis) -> None:
             elif head[:1] == b"\x80":  # pickle.loads
                 walked = _walk_or_problem(Budgeted(io.BytesIO(head), budget, seekable=True),
                                           f"'{inner}'")
-                _judge_imports(walked, allowlist.TORCH_WEIGHTS, trusted, result,
-                               torch_archive=True)
+                _judge_imports(walked, trusted, result, torch_archive=True)
             else:
                 result.find(f"'{inner}' is neither raw tensor bytes listed in a config nor a "
                             f"pickle the grader can analyse")
@@ -373,7 +411,7 @@ def _analyze_skops(archive, budget, trusted, result: _Analysis) -> None:
     try:
         schema = json.loads(_read_member(archive, infos["schema.json"], budget))
     except ValueError as exc:
-        raise _Problem(f"schema.json is not valid JSON ({exc})") from exc
+        raise _Problem(Problem.CORRUPT, f"schema.json is not valid JSON ({exc})") from exc
 
     def visit(node) -> None:
         if isinstance(node, dict):
@@ -396,65 +434,98 @@ def _analyze_skops(archive, budget, trusted, result: _Analysis) -> None:
     visit(schema)
 
 
+def _analyze_npz(archive, budget, trusted, result: _Analysis) -> None:
+    """numpy.load reads each member as a .npy file: judge each one as `_judge_npy` does."""
+    infos = _members(archive, result)
+    if sum(info.file_size for info in infos.values()) > budget:
+        raise BudgetExceeded("the archive's members")
+    for name, info in infos.items():
+        with archive.open(info) as member:
+            _judge_npy(member, info.file_size, f"'{name}'", budget, trusted, result)
+    result.notes.append(f"{len(infos)} array(s)")
+
+
 def _analyze_zip(path: Path, detected: Detected, budget: int, trusted: frozenset,
                  result: _Analysis) -> None:
+    analyzers = {Format.TORCH: lambda *a: _analyze_torch_zip(*a, f"'{path.name}'"),
+                 Format.TORCHSCRIPT: _analyze_torchscript, Format.PT2: _analyze_pt2,
+                 Format.SKOPS: _analyze_skops, Format.NPZ: _analyze_npz}
     try:
         with zipfile.ZipFile(path) as archive:
-            analyzer = {"torch": lambda *a: _analyze_torch_zip(*a, f"'{path.name}'"),
-                        "torchscript": _analyze_torchscript, "pt2": _analyze_pt2,
-                        "skops": _analyze_skops}[detected.format]
-            analyzer(archive, budget, trusted, result)
+            analyzers[detected.format](archive, budget, trusted, result)
     except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
-        raise _Problem(f"'{path.name}' is a damaged zip archive ({exc})") from exc
+        raise _Problem(Problem.CORRUPT, f"'{path.name}' is a damaged zip archive ({exc})") from exc
+
+
+# ---------------------------------------------------------------------- legacy torch files
+
+
+def _analyze_torch_legacy(path: Path, budget: int, trusted: frozenset,
+                          result: _Analysis) -> None:
+    """What `torch.load` reads from a non-zip file, in order: four pickles (magic number,
+    protocol version, system information, the object), the storage keys, then for each key
+    an 8-byte element count and the raw elements."""
+    import tarfile  # only here: most checks never need it
+
+    what = f"'{path.name}'"
+    with open(path, "rb") as f:
+        with contextlib.suppress(tarfile.TarError):
+            tarfile.open(fileobj=f, mode="r:")  # torch.load tries its older tar format first
+            raise _Problem(Problem.UNSUPPORTED, f"{what} is in torch's oldest (tar) format, "
+                                                f"which torch.load(weights_only=True) refuses")
+        f.seek(0)
+        source = Budgeted(f, budget, seekable=True)
+        for _header in ("magic number", "protocol version", "system information"):
+            _judge_imports(_walk_or_problem(source, what), trusted, result, torch_archive=True)
+        walked = _walk_or_problem(source, what, allow_persistent_ids=True)
+        _judge_imports(walked, trusted, result, torch_archive=True)
+        storages = _storages(walked, result, legacy=True)
+        listed = _walk_or_problem(source, what)
+        _judge_imports(listed, trusted, result, torch_archive=True)
+        keys = listed.value
+        if not (isinstance(keys, list) and all(isinstance(key, str) for key in keys)
+                and sorted(keys) == sorted(storages)):
+            raise _Problem(Problem.CORRUPT, f"{what} lists other storages than its tensors use")
+        try:
+            for key in keys:
+                itemsize, numel = storages[key]
+                if struct.unpack("<q", source.read(8))[0] != numel:
+                    raise _Problem(Problem.CORRUPT, f"{what}: storage '{key}' does not hold "
+                                                    f"the {numel:,} elements its tensor says")
+                source.skip(numel * itemsize)
+        except Truncated as exc:
+            raise _Problem(Problem.TRUNCATED, f"{what} is truncated: it ends inside its "
+                                              f"tensors' data") from exc
+        if not source.at_end():
+            result.find("bytes follow the last tensor's data, where torch.save writes none")
+    result.notes.append(f"{len(keys)} storage(s) in torch's legacy (non-zip) format")
 
 
 # ---------------------------------------------------------------------- formats without code
 
 
 def _analyze_safetensors(path: Path, result: _Analysis) -> None:
-    size = path.stat().st_size
-    with open(path, "rb") as f:
-        (length,) = struct.unpack("<Q", f.read(8))
-        if length > 100 * 1024**2:
-            raise _Problem("its safetensors header is larger than 100 MB")
-        try:
-            header = json.loads(f.read(length))
-        except ValueError as exc:
-            raise _Problem(f"its safetensors header is not valid JSON ({exc})") from exc
-    if not isinstance(header, dict):
-        raise _Problem("its safetensors header is not a JSON object")
-    data_size, spans = size - 8 - length, []
-    for name, entry in header.items():
-        if name == "__metadata__":
-            if not (isinstance(entry, dict)
-                    and all(isinstance(v, str) for v in entry.values())):
-                raise _Problem("its __metadata__ is not a map of strings")
-            continue
-        try:
-            itemsize = SAFETENSORS_DTYPES[entry["dtype"]]
-            shape, (begin, end) = entry["shape"], entry["data_offsets"]
-            count = 1
-            for dim in shape:
-                count *= int(dim)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise _Problem(f"tensor '{name}' has a malformed entry ({exc!r})") from exc
-        if not (0 <= begin <= end <= data_size and end - begin == count * itemsize):
-            raise _Problem(f"tensor '{name}' claims bytes {begin:,}-{end:,}, which do not match "
-                           f"its shape or the file")
-        spans.append((begin, end))
-    result.notes.append(f"{len(spans)} tensor(s); safetensors holds no code")
+    from safetensors import SafetensorError, safe_open
+
+    try:  # checks the header, each tensor's offsets and that they cover the data exactly
+        with safe_open(path, framework="numpy") as tensors:
+            n_tensors = len(tensors.keys())
+    except SafetensorError as exc:
+        raise _Problem(Problem.CORRUPT, f"its safetensors header is invalid ({exc})") from exc
+    result.notes.append(f"{n_tensors} tensor(s); safetensors holds no code")
 
 
 def _analyze_onnx(path: Path, result: _Analysis) -> None:
     try:
-        model = read_model(path)
+        model = read_summary(path)
     except ValueError as exc:
-        raise _Problem(f"'{path.name}' is not a valid ONNX model ({exc})") from exc
+        raise _Problem(Problem.CORRUPT, f"'{path.name}' is not a valid ONNX model ({exc})") \
+            from exc
     findings, problems = external_data_problems(path, model)
     for finding in findings:
         result.find(finding)
     if problems and not findings:
-        raise _Problem(problems[0])
+        raise _Problem(Problem.CORRUPT, problems[0])
     result.notes.append(f"ONNX IR {model.ir_version} from {model.producer or 'an unknown tool'}"
                         f", {model.n_nodes} node(s), {len(model.external)} external tensor(s); "
                         f"ONNX holds no Python code")
@@ -473,21 +544,29 @@ def npy_header(f) -> tuple[tuple, object]:
     return shape, dtype
 
 
-def _analyze_npy(path: Path, budget: int, trusted: frozenset, result: _Analysis) -> None:
+def _judge_npy(f, size: int, what: str, budget: int, trusted: frozenset,
+               result: _Analysis) -> None:
+    """One .npy stream of `size` bytes: an object array is a pickle after the header (what
+    numpy.load(allow_pickle=True) unpickles); any other array must have all its bytes."""
     import numpy as np
 
+    source = Budgeted(f, budget)
+    try:
+        shape, dtype = npy_header(source)
+    except (ValueError, Truncated) as exc:
+        raise _Problem(Problem.CORRUPT, f"{what} has a damaged .npy header ({exc})") from exc
+    if dtype.hasobject:
+        _judge_imports(_walk_or_problem(source, what), trusted, result)
+        return
+    needed = source.consumed + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if size < needed:
+        raise _Problem(Problem.TRUNCATED, f"{what} is truncated: the array needs {needed:,} "
+                                          f"bytes")
+
+
+def _analyze_npy(path: Path, budget: int, trusted: frozenset, result: _Analysis) -> None:
     with open(path, "rb") as f:
-        try:
-            shape, dtype = npy_header(f)
-        except ValueError as exc:
-            raise _Problem(f"'{path.name}' has a damaged .npy header ({exc})") from exc
-        if dtype.hasobject:  # the rest is a pickle (np.load needs allow_pickle=True)
-            walked = _walk_or_problem(Budgeted(f, budget, seekable=True), f"'{path.name}'")
-            _judge_imports(walked, allowlist.PICKLE_GLOBALS, trusted, result)
-            return
-        expected = f.tell() + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if path.stat().st_size < expected:
-        raise _Problem(f"'{path.name}' is truncated: the array needs {expected:,} bytes")
+        _judge_npy(f, path.stat().st_size, f"'{path.name}'", budget, trusted, result)
 
 
 # ---------------------------------------------------------------------- the entry point
@@ -500,43 +579,45 @@ def analyze(path, *, max_bytes: int = DEFAULT_MAX_BYTES, trusted=()) -> Report:
     trusted = frozenset((str(m), str(n)) for m, n in trusted)
     detected = detect(path)
     size = path.stat().st_size if path.is_file() else 0
+    result = _Analysis()
+    fmt, detail = detected.format, detected.detail
 
-    def report(verdict: str, *, problem: str = "", result: _Analysis | None = None,
-               fmt: str = detected.format, detail: str = detected.detail,
-               loader: str = "") -> Report:
-        result = result or _Analysis()
-        return Report(str(path), fmt, detail, verdict, tuple(result.findings),
-                      tuple(result.notes), problem, tuple(result.imports), size, loader)
+    def report(verdict: Verdict, *, problem: str = "", kind: Problem = Problem.NONE) -> Report:
+        loadable = verdict in (Verdict.SAFE, Verdict.SANDBOX)
+        return Report(path=str(path), format=fmt, detail=detail, verdict=verdict,
+                      findings=tuple(result.findings), notes=tuple(result.notes),
+                      problem=problem, problem_kind=kind, imports=tuple(result.imports),
+                      size_bytes=size, loader=fmt if loadable else Format.NONE)
 
     if detected.problem:
-        return report(UNREADABLE, problem=detected.problem)
+        return report(Verdict.UNREADABLE, problem=detected.problem, kind=detected.kind)
     if size > max_bytes:
-        result = _Analysis([f"it is {size:,} bytes, more than the {max_bytes:,}-byte analysis "
-                            f"budget"])
-        return report(UNSAFE, result=result)
-    result = _Analysis()
-    fmt, detail, loader = detected.format, detected.detail, detected.format
+        result.find(f"it is {size:,} bytes, more than the {max_bytes:,}-byte analysis budget")
+        return report(Verdict.UNSAFE)
     try:
-        if fmt in ("pickle", "joblib"):
-            fmt, detail, loader = _analyze_pickle(path, detected, max_bytes, trusted, result)
-        elif fmt in ("torch", "torchscript", "pt2", "skops"):
+        if fmt in (Format.PICKLE, Format.JOBLIB):
+            fmt, detail = _analyze_pickle(path, detected, max_bytes, trusted, result)
+        elif fmt in (Format.TORCH, Format.TORCHSCRIPT, Format.PT2, Format.SKOPS, Format.NPZ):
             _analyze_zip(path, detected, max_bytes, trusted, result)
-        elif fmt == "safetensors":
+        elif fmt == Format.TORCH_LEGACY:
+            _analyze_torch_legacy(path, max_bytes, trusted, result)
+        elif fmt == Format.SAFETENSORS:
             _analyze_safetensors(path, result)
-        elif fmt == "onnx":
+        elif fmt == Format.ONNX:
             _analyze_onnx(path, result)
-        elif fmt == "npy":
+        elif fmt == Format.NPY:
             _analyze_npy(path, max_bytes, trusted, result)
     except BudgetExceeded:
         result.find(f"it expands past the {max_bytes:,}-byte analysis budget (a decompression "
                     f"bomb or an oversized file), so it was not read further")
     except Unanalysable as exc:
         result.find(f"it holds {exc}, so where its next opcode starts cannot be known")
-    except _Problem as exc:
-        return report(UNREADABLE, problem=str(exc), result=result, fmt=fmt, detail=detail)
+    except _Problem as exc:  # what was found before the damage still refuses the file
+        verdict = Verdict.UNSAFE if result.findings else Verdict.UNREADABLE
+        return report(verdict, problem=str(exc), kind=exc.kind)
     except OSError as exc:
-        return report(UNREADABLE, problem=f"'{path.name}' cannot be read: {exc}", result=result)
+        return report(Verdict.UNREADABLE, problem=f"'{path.name}' cannot be read: {exc}",
+                      kind=Problem.CORRUPT)
     if result.findings:
-        return report(UNSAFE, result=result, fmt=fmt, detail=detail)
-    verdict = SANDBOX if fmt in ("torchscript", "pt2") else SAFE
-    return report(verdict, result=result, fmt=fmt, detail=detail, loader=loader)
+        return report(Verdict.UNSAFE)
+    return report(Verdict.SANDBOX if fmt in CODE_FORMATS else Verdict.SAFE)

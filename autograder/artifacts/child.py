@@ -1,20 +1,22 @@
 """The sandboxed child: load one artifact, call it on the inputs, write the outputs as .npy.
 
-Run by `autograder.artifacts.reload` as `python -I -c "...child.main()" ...` inside `autograder.artifacts.sandbox`
-(an empty temporary folder, scrubbed environment, resource limits, no network), so nothing
-from the notebook (its `__main__`, its working directory, its imports) is there.
+Run by `autograder.artifacts.reload` as `python -I -c "...child.main()" ...` inside
+`autograder.artifacts.sandbox` (an empty temporary folder, scrubbed environment, resource
+limits, no network, as far as the OS allows), so nothing from the notebook (its `__main__`,
+its working directory, its imports) is there.
 
 - It imports only what the artifact's format needs: an ONNX check imports numpy and
   onnxruntime, never torch, scikit-learn or pandas.
 - It never unpickles anything the parent sent (inputs are .npy files read with
   `allow_pickle=False`) and never pickles anything back: outputs are `out_<i>.npy` plus
   `status.json`.
-- Every outcome, including a failure, is reported in `status.json`; nothing is printed.
-- Pickle, joblib and object .npy files are loaded with an unpickler that accepts only the
-  allowlisted globals (`autograder.artifacts.allowlist`) plus the pairs the parent trusted: a second
-  wall behind the static analysis. torch files use `weights_only=True`, skops its `trusted`
-  list, and an audit hook refuses process spawning, sockets and writes outside the working
-  folder once the libraries are imported.
+- Every outcome, including a failure, is reported in `status.json` (its stage and error kind
+  are `autograder.artifacts.enums` values); nothing is printed.
+- Pickle, joblib and object arrays in .npy and .npz files are loaded with an unpickler that
+  accepts only the allowlisted globals (`autograder.artifacts.allowlist`) plus the pairs the
+  parent trusted: a second wall behind the static analysis. torch files (zip and legacy) use
+  `weights_only=True`, skops its `trusted` list, and an audit hook refuses process spawning,
+  sockets and writes outside the working folder once the libraries are imported.
 """
 
 from __future__ import annotations
@@ -26,11 +28,14 @@ import os
 import sys
 import time
 import traceback
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from autograder.artifacts.handoff import load_columns, plain_array
+from autograder.artifacts.enums import ErrorKind, Format, Stage
+from autograder.common.text import first_line
 
 BLOCKED_EVENTS = {"os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
                   "os.forkpty", "os.kill", "os.killpg", "subprocess.Popen", "pty.spawn",
@@ -43,6 +48,13 @@ WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 class Refused(Exception):
     """The loader met a global outside the allowlist."""
+
+
+class MissingMethod(AttributeError):
+    """The loaded object has no such method (the student saved something else)."""
+
+
+ERROR_KINDS = {Refused: ErrorKind.REFUSED, MissingMethod: ErrorKind.MISSING_METHOD}
 
 
 def install_audit_hook(workdir: Path) -> None:
@@ -119,14 +131,35 @@ def load_joblib(path: Path, args):
     return joblib.load(path)
 
 
-def load_npy(path: Path, args):
+def read_npy(f, allowed: frozenset) -> np.ndarray:
+    """One .npy stream: an object array through the restricted unpickler, as numpy.load with
+    allow_pickle=True would unpickle it, any other array without pickle."""
     from autograder.artifacts.analysis import npy_header
 
+    _shape, dtype = npy_header(f)
+    if dtype.hasobject:
+        return restricted_pickle_load(f, allowed)
+    f.seek(0)
+    return np.lib.format.read_array(f, allow_pickle=False)
+
+
+def load_npy(path: Path, args):
     with open(path, "rb") as f:
-        _shape, dtype = npy_header(f)
-        if not dtype.hasobject:
-            return np.load(path, allow_pickle=False)
-        return restricted_pickle_load(f, allowed_globals(args.trusted))
+        return read_npy(f, allowed_globals(args.trusted))
+
+
+class Arrays(dict):
+    """The arrays of an .npz archive by name, as numpy.load gives them: each is an output."""
+
+
+def load_npz(path: Path, args):
+    allowed = allowed_globals(args.trusted)
+    arrays = Arrays()
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            with archive.open(name) as member:
+                arrays[name.removesuffix(".npy")] = read_npy(member, allowed)
+    return arrays
 
 
 def build_module(args):
@@ -188,7 +221,7 @@ def load_skops(path: Path, args):
     return skops.io.load(path, trusted=args.trusted_types)
 
 
-class OnnxModel:
+class OnnxSession:
     """An onnxruntime session called like a model: every output, in order."""
 
     TYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64,
@@ -226,6 +259,10 @@ class OnnxModel:
         return [_zipmap_to_array(value) for value in self.session.run(None, feed)]
 
 
+def load_onnx(path: Path, args):
+    return OnnxSession(path)
+
+
 def _zipmap_to_array(value):
     """skl2onnx's default ZipMap output is a list of {class: probability} dicts."""
     if isinstance(value, list) and value and isinstance(value[0], dict):
@@ -233,12 +270,14 @@ def _zipmap_to_array(value):
     return value
 
 
-PREIMPORT = {"joblib": ["joblib"], "skops": ["skops.io"], "onnx": ["onnxruntime"],
-             "torch": ["torch"], "torchscript": ["torch"], "pt2": ["torch"],
-             "safetensors": ["torch", "safetensors.torch"]}
-LOADERS = {"pickle": load_pickle, "joblib": load_joblib, "npy": load_npy, "torch": load_torch,
-           "safetensors": load_safetensors, "torchscript": load_torchscript, "pt2": load_pt2,
-           "skops": load_skops}
+PREIMPORT = {Format.JOBLIB: ["joblib"], Format.SKOPS: ["skops.io"], Format.ONNX: ["onnxruntime"],
+             Format.TORCH: ["torch"], Format.TORCH_LEGACY: ["torch"],
+             Format.TORCHSCRIPT: ["torch"], Format.PT2: ["torch"],
+             Format.SAFETENSORS: ["torch", "safetensors.torch"]}
+LOADERS = {Format.PICKLE: load_pickle, Format.JOBLIB: load_joblib, Format.NPY: load_npy,
+           Format.NPZ: load_npz, Format.TORCH: load_torch, Format.TORCH_LEGACY: load_torch,
+           Format.SAFETENSORS: load_safetensors, Format.TORCHSCRIPT: load_torchscript,
+           Format.PT2: load_pt2, Format.SKOPS: load_skops, Format.ONNX: load_onnx}
 
 
 def read_inputs(path: Path):
@@ -250,10 +289,11 @@ def read_inputs(path: Path):
 
 def call(obj, method: str, names, columns) -> list:
     """The outputs of calling the loaded object on the inputs, as arrays."""
-    if isinstance(obj, OnnxModel):
+    if isinstance(obj, OnnxSession):
         return obj.run(names, columns)
     if method == "value":
-        return [_as_array(obj)]
+        return [_as_array(value) for value in (obj.values() if isinstance(obj, Arrays)
+                                               else [obj])]
     if "torch" in sys.modules and isinstance(obj, sys.modules["torch"].nn.Module):
         import torch
 
@@ -263,7 +303,7 @@ def call(obj, method: str, names, columns) -> list:
             out = obj(tensor)
         return [_as_array(o) for o in (out if isinstance(out, tuple | list) else [out])]
     if not callable(getattr(obj, method, None)):
-        raise AttributeError(f"MissingMethod:{type(obj).__module__}.{type(obj).__qualname__}")
+        raise MissingMethod(f"{type(obj).__qualname__} has no {method}() method")
     X = columns[0] if names is None else _frame(names, columns)
     return [_as_array(getattr(obj, method)(X))]
 
@@ -282,8 +322,9 @@ def _as_array(value) -> np.ndarray:
 
 def error_fields(exc: BaseException) -> dict:
     return {
+        "error_kind": ERROR_KINDS.get(type(exc), ErrorKind.RAISED),
         "error_type": type(exc).__name__,
-        "error": str(exc).splitlines()[0] if str(exc) else "",
+        "error": first_line(exc, 1000),
         "where": traceback.extract_tb(exc.__traceback__)[-1].name if exc.__traceback__ else "",
     }
 
@@ -292,7 +333,7 @@ def run(artifact: Path, args, out: Path) -> dict:
     """Load, call, write outputs into folder `out`; return the status (never raises)."""
     import warnings
 
-    status: dict = {"stage": "import"}
+    status: dict = {"stage": Stage.IMPORT}
     warnings.simplefilter("ignore")  # library warnings are not the student's error here
     try:
         names, columns = (None, []) if args.method == "value" else read_inputs(args.inputs)
@@ -302,32 +343,29 @@ def run(artifact: Path, args, out: Path) -> dict:
             sys.modules["torch"].set_num_threads(1)
         if args.audit:
             install_audit_hook(out)
-        status["stage"] = "load"
+        status["stage"] = Stage.LOAD
         start = time.perf_counter()
-        obj = OnnxModel(artifact) if args.format == "onnx" else \
-            LOADERS[args.format](artifact, args)
+        obj = LOADERS[args.format](artifact, args)
         status["load_seconds"] = time.perf_counter() - start
         status["type"] = f"{type(obj).__module__}.{type(obj).__qualname__}"
-        status["stage"] = "predict"
+        status["stage"] = Stage.PREDICT
         start = time.perf_counter()
         outputs = call(obj, args.method, names, columns)
         status["predict_seconds"] = time.perf_counter() - start
-        status["outputs"] = getattr(obj, "output_names", [f"output{i}"
-                                                          for i in range(len(outputs))])
+        status["outputs"] = list(obj) if isinstance(obj, Arrays) else \
+            getattr(obj, "output_names", [f"output{i}" for i in range(len(outputs))])
         for i, array in enumerate(outputs):
             np.save(out / f"out_{i}.npy", array, allow_pickle=False)
-        status["stage"] = "done"
+        status["stage"] = Stage.DONE
     except Exception as exc:  # every failure becomes a reported status, never a crash
         status.update(error_fields(exc))
-        if status["error"].startswith("MissingMethod:"):
-            status.update(error_type="MissingMethod", type=status["error"].split(":", 1)[1])
     return status
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("artifact", type=Path)
-    parser.add_argument("--format", choices=sorted(LOADERS) + ["onnx"], required=True)
+    parser.add_argument("--format", type=Format, choices=list(LOADERS), required=True)
     parser.add_argument("--inputs", type=Path, required=True)
     parser.add_argument("--method", default="predict")
     parser.add_argument("--out", type=Path, required=True)

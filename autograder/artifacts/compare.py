@@ -1,11 +1,12 @@
 """Compare a reloaded artifact's output with the expected one, with its format's policy.
 
-- **Exact** for pickle, joblib, skops, safetensors, torch, TorchScript, `.pt2` and .npy: they
-  store the same numbers and run the same code, so every value must be equal (NaN equals NaN).
+- **Exact** for every format but ONNX (pickle, joblib, skops, safetensors, torch, TorchScript,
+  `.pt2`, .npy, .npz): they store the same numbers and run the same code, so every value must
+  be equal (NaN equals NaN).
 - **ONNX** runs the model again in another runtime, often in float32:
   - float outputs are compared with `numpy.isclose(rtol, atol)`; the defaults (rtol 1e-4,
-    atol 1e-6) are a few hundred float32 ulps around 1, above the 4e-7 measured on the course
-    pipelines (COURSE_GUIDE §5);
+    atol 1e-6) are a few hundred float32 ulps around 1, above the largest difference the
+    course's pipelines show in float32 (4e-7; lesson 04 measures it);
   - labels are compared tie-aware: a label that differs only where the reference
     probabilities' top two classes are tied within that tolerance is reported (`n_ties`) but
     not counted. A float32 random forest flips labels exactly at 0.5/0.5 vote ties; float32
@@ -22,13 +23,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-EXACT_FORMATS = frozenset({"pickle", "joblib", "skops", "safetensors", "torch", "torchscript",
-                           "pt2", "npy"})
-TOLERANT_FORMATS = frozenset({"onnx"})
+from autograder.artifacts.enums import Format
+
+TOLERANT_FORMATS = frozenset({Format.ONNX})
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-4, 1e-6
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Comparison:
     identical: bool
     n_rows: int
@@ -44,12 +45,6 @@ class Comparison:
         return f"{self.policy}{ties}"
 
 
-def count_differences(expected: np.ndarray, got: np.ndarray) -> tuple[int, float]:
-    """Rows that differ exactly, and the largest absolute difference (nan if non-numeric)."""
-    differs = _differs(expected, got)
-    return _summary(expected, got, differs)
-
-
 def _differs(expected, got, rtol: float = 0.0, atol: float = 0.0) -> np.ndarray:
     numeric = np.issubdtype(expected.dtype, np.number) and np.issubdtype(got.dtype, np.number)
     if numeric and (rtol or atol):
@@ -61,8 +56,13 @@ def _differs(expected, got, rtol: float = 0.0, atol: float = 0.0) -> np.ndarray:
     return np.asarray(differs)
 
 
+def _rows(differs: np.ndarray) -> np.ndarray:
+    """Per row: does any of its values differ (empty arrays included)."""
+    return differs.any(axis=tuple(range(1, differs.ndim)))
+
+
 def _summary(expected, got, differs) -> tuple[int, float]:
-    n_differ = int(differs.reshape(len(expected), -1).any(axis=1).sum()) if len(expected) else 0
+    n_differ = int(_rows(differs).sum())
     if np.issubdtype(expected.dtype, np.number) and np.issubdtype(got.dtype, np.number):
         diff = np.abs(expected.astype(float) - got.astype(float))
         diff[~_differs(expected, got)] = 0.0  # nan only where exactly one side is nan
@@ -104,17 +104,20 @@ def compare(fmt: str, expected, got, *, proba=None, own_proba=None,
     n_rows = len(expected) if expected.ndim else 1
     policy = f"tolerance rtol={rtol:g}, atol={atol:g}" if tolerant else "exact"
     if got.shape != expected.shape:
-        return Comparison(False, n_rows, n_rows, 0, float("nan"), policy,
-                          f"output shape {got.shape} differs from the expected {expected.shape}")
+        return Comparison(identical=False, n_rows=n_rows, n_differ=n_rows, n_ties=0,
+                          max_abs_diff=float("nan"), policy=policy,
+                          problem=f"output shape {got.shape} differs from the expected "
+                                  f"{expected.shape}")
     if expected.ndim == 0:
         expected, got = expected.reshape(1), got.reshape(1)
     floats = np.issubdtype(expected.dtype, np.floating)
     if tolerant and floats:
         differs = _differs(expected, got, rtol, atol)
         n_differ, max_abs = _summary(expected, got, differs)
-        return Comparison(n_differ == 0, n_rows, n_differ, 0, max_abs, policy)
+        return Comparison(identical=n_differ == 0, n_rows=n_rows, n_differ=n_differ, n_ties=0,
+                          max_abs_diff=max_abs, policy=policy)
     differs = _differs(expected, got)
-    row_differs = differs.reshape(len(expected), -1).any(axis=1)
+    row_differs = _rows(differs)
     n_differ, max_abs = _summary(expected, got, differs)
     n_ties = 0
     references = [p for p in (proba, own_proba) if p is not None and len(p) == len(expected)]
@@ -127,4 +130,5 @@ def compare(fmt: str, expected, got, *, proba=None, own_proba=None,
         policy += ", tie-aware labels"
     elif tolerant:
         policy = "exact labels (no probabilities to detect ties)"
-    return Comparison(n_differ == 0, n_rows, n_differ, n_ties, max_abs, policy)
+    return Comparison(identical=n_differ == 0, n_rows=n_rows, n_differ=n_differ, n_ties=n_ties,
+                      max_abs_diff=max_abs, policy=policy)

@@ -115,6 +115,7 @@ class Walk:
     arrays: int = 0  # joblib raw arrays skipped
     nested: int = 0  # nested object-array pickles walked
     array_bytes: int = 0
+    value: object = None  # what loading returns, as far as literals show it (else Opaque)
 
     def find(self, message: str) -> None:
         if message not in self.findings:
@@ -195,6 +196,7 @@ class _Walker:
         self.metastack: list[list] = []
         self.memo: dict = {}
         self.proto = 0
+        self.declared: int | None = None  # PROTO's argument
         self.highest = 0
 
     # ------------------------------------------------------------------ reading
@@ -307,150 +309,210 @@ class _Walker:
         self.result.array_bytes += count * itemsize
         self.source.skip(count * itemsize)
 
-    # ------------------------------------------------------------------ the opcodes
-
     def run(self) -> None:
-        result = self.result
-        declared = None
+        """Replay opcodes up to STOP, each with the handler `DISPATCH` names for it."""
         while True:
             code = self.frames.read(1)
             op = CODE2OP.get(code)
             if op is None:
                 raise ValueError(f"malformed pickle: unknown opcode {code!r}")
-            name = op.name
             arg = self.read_arg(op)
-            result.opcodes[name] += 1
+            self.result.opcodes[op.name] += 1
             self.highest = max(self.highest, op.proto)
-            if name in UNUSUAL_OPCODES and not (
-                    self.allow_persistent_ids and name in {"PERSID", "BINPERSID"}):
-                result.find(f"opcode {name}: {UNUSUAL_OPCODES[name]}")
-            if name == "STOP":
-                self.pop(1)
-                if self.depth == 0:  # protocols 2+ declare themselves; 0 and 1 only by opcodes
-                    result.protocol = self.highest if declared is None else declared
+            if op.name in UNUSUAL_OPCODES and not (
+                    self.allow_persistent_ids and op.name in {"PERSID", "BINPERSID"}):
+                self.result.find(f"opcode {op.name}: {UNUSUAL_OPCODES[op.name]}")
+            try:
+                DISPATCH[op.name](self, arg)
+            except _Stop:
                 return
-            if name == "PROTO":
-                if not 0 <= arg <= 5:
-                    raise ValueError(f"malformed pickle: unsupported protocol {arg}")
-                self.proto = declared = arg
-            elif name == "FRAME":
-                self.frames.load_frame(arg)
-            else:
-                self.step(name, arg)
 
-    def step(self, name: str, arg) -> None:  # noqa: C901 - one branch per opcode is clearest
-        stack = self.stack
-        if name == "MARK":
-            self.metastack.append(stack)
-            self.stack = []
-        elif name in {"INT", "BININT", "BININT1", "BININT2", "LONG", "LONG1", "LONG4", "FLOAT",
-                      "BINFLOAT", "STRING", "BINSTRING", "SHORT_BINSTRING", "UNICODE",
-                      "SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "BINBYTES",
-                      "SHORT_BINBYTES", "BINBYTES8", "BYTEARRAY8"}:
-            stack.append(arg)
-        elif name == "NONE":
-            stack.append(None)
-        elif name in {"NEWTRUE", "NEWFALSE"}:
-            stack.append(name == "NEWTRUE")
-        elif name in {"NEXT_BUFFER", "EXT1", "EXT2", "EXT4"}:
-            stack.append(Opaque(name))
-        elif name == "READONLY_BUFFER":
-            self.top()
-        elif name == "POP":
-            if stack:
-                self.pop(1)
-            else:
-                self.pop_mark()
-        elif name == "POP_MARK":
+    # ------------------------------------------------------------------ the opcodes
+    # One handler per opcode, in the order and under the names of CPython's pickle._Unpickler
+    # (its `dispatch` table), so each can be read next to the loader it predicts. `arg` is the
+    # opcode's argument, already decoded by pickletools.
+
+    def load_proto(self, arg) -> None:
+        if not 0 <= arg <= 5:
+            raise ValueError(f"malformed pickle: unsupported protocol {arg}")
+        self.proto = self.declared = arg
+
+    def load_frame(self, arg) -> None:
+        self.frames.load_frame(arg)
+
+    def load_persid(self, arg) -> None:
+        self.persistent_load(arg)
+
+    def load_binpersid(self, arg) -> None:
+        self.persistent_load(self.pop(1)[0])
+
+    def load_none(self, arg) -> None:
+        self.stack.append(None)
+
+    def load_false(self, arg) -> None:
+        self.stack.append(False)
+
+    def load_true(self, arg) -> None:
+        self.stack.append(True)
+
+    def load_value(self, arg) -> None:
+        """INT, BININT*, LONG*, FLOAT, BINFLOAT, the strings, bytes and BYTEARRAY8: CPython has
+        one handler each, all pushing the decoded argument (a Blob when it is too long)."""
+        self.stack.append(arg)
+
+    def load_next_buffer(self, arg) -> None:
+        self.stack.append(Opaque("NEXT_BUFFER"))
+
+    def load_readonly_buffer(self, arg) -> None:
+        self.top()
+
+    def load_tuple(self, arg) -> None:
+        items = self.pop_mark()  # before self.stack is read: popping the mark replaces it
+        self.stack.append(self.tuple(items))
+
+    def load_empty_tuple(self, arg) -> None:
+        self.stack.append(())
+
+    def load_tuple1(self, arg) -> None:
+        self.stack.append(self.tuple(self.pop(1)))
+
+    def load_tuple2(self, arg) -> None:
+        self.stack.append(self.tuple(self.pop(2)))
+
+    def load_tuple3(self, arg) -> None:
+        self.stack.append(self.tuple(self.pop(3)))
+
+    def load_empty_list(self, arg) -> None:
+        self.stack.append([])
+
+    def load_empty_dictionary(self, arg) -> None:
+        self.stack.append({})
+
+    def load_empty_set(self, arg) -> None:
+        self.stack.append([])  # kept as a list: only its size matters here
+
+    def load_frozenset(self, arg) -> None:
+        items = self.pop_mark()
+        self.stack.append(self.container(items, "frozenset"))
+
+    def load_list(self, arg) -> None:
+        items = self.pop_mark()
+        self.stack.append(self.container(items, "list"))
+
+    def load_dict(self, arg) -> None:
+        items = self.pop_mark()
+        self.stack.append(self.setitems({}, items))
+
+    def load_inst(self, arg) -> None:
+        module, qualname = arg
+        cls = self.add_global(module, qualname)
+        args = self.pop_mark()
+        self.stack.append(self.call(cls, tuple(args)))
+
+    def load_obj(self, arg) -> None:
+        items = self.pop_mark()
+        if not items:
+            raise ValueError("malformed pickle: OBJ without a class")
+        self.stack.append(self.call(items[0], tuple(items[1:])))
+
+    def load_newobj(self, arg) -> None:
+        cls, args = self.pop(2)
+        self.stack.append(self.call(cls, args))
+
+    def load_newobj_ex(self, arg) -> None:
+        cls, args, kwargs = self.pop(3)
+        self.check_wrapper_use([kwargs], "as keyword arguments")
+        self.stack.append(self.call(cls, args))
+
+    def load_global(self, arg) -> None:
+        module, qualname = arg
+        self.stack.append(self.add_global(module, qualname))
+
+    def load_stack_global(self, arg) -> None:
+        module, qualname = self.pop(2)
+        if type(module) is str and type(qualname) is str:
+            self.stack.append(self.add_global(module, qualname))
+        else:  # the unpickler accepts only exact str operands
+            self.result.find("STACK_GLOBAL names a global with values that are not plain "
+                             "strings (computed or obfuscated)")
+            self.stack.append(Opaque("global"))
+
+    def load_ext(self, arg) -> None:
+        """EXT1, EXT2, EXT4 (CPython's load_ext1/2/4): a global from the copyreg registry."""
+        self.stack.append(Opaque("extension"))
+
+    def load_reduce(self, arg) -> None:
+        func, args = self.pop(2)
+        self.stack.append(self.call(func, args))
+
+    def load_pop(self, arg) -> None:
+        if self.stack:
+            self.pop(1)
+        else:
             self.pop_mark()
-        elif name == "DUP":
-            stack.append(self.top())
-        elif name == "EMPTY_TUPLE":
-            stack.append(())
-        elif name in {"TUPLE1", "TUPLE2", "TUPLE3"}:
-            self.stack.append(self.tuple(self.pop(int(name[-1]))))
-        elif name == "TUPLE":
-            items = self.pop_mark()
-            self.stack.append(self.tuple(items))
-        elif name == "EMPTY_LIST":
-            stack.append([])
-        elif name == "LIST":
-            items = self.pop_mark()
-            self.stack.append(self.container(items, "list"))
-        elif name == "APPEND":
-            (item,) = self.pop(1)
-            self.extend(self.top(), [item])
-        elif name == "APPENDS":
-            items = self.pop_mark()
-            self.extend(self.top(), items)
-        elif name in {"EMPTY_DICT", "EMPTY_SET"}:
-            stack.append({} if name == "EMPTY_DICT" else [])
-        elif name == "DICT":
-            items = self.pop_mark()
-            self.stack.append(self.setitems({}, items))
-        elif name == "SETITEM":
-            items = self.pop(2)
-            self.setitems(self.top(), items)
-        elif name == "SETITEMS":
-            items = self.pop_mark()
-            self.setitems(self.top(), items)
-        elif name == "ADDITEMS":
-            items = self.pop_mark()
-            self.extend(self.top(), items)
-        elif name == "FROZENSET":
-            items = self.pop_mark()
-            self.stack.append(self.container(items, "frozenset"))
-        elif name in {"GET", "BINGET", "LONG_BINGET"}:
-            if arg not in self.memo:
-                raise ValueError(f"malformed pickle: memo key {arg} was never stored")
-            stack.append(self.memo[arg])
-        elif name in {"PUT", "BINPUT", "LONG_BINPUT"}:
-            if arg < 0:
-                raise ValueError("malformed pickle: negative memo key")
-            self.memo[arg] = self.top()
-        elif name == "MEMOIZE":
-            self.memo[len(self.memo)] = self.top()
-        elif name == "GLOBAL":
-            module, qualname = arg
-            stack.append(self.add_global(module, qualname))
-        elif name == "STACK_GLOBAL":
-            module, qualname = self.pop(2)
-            if type(module) is str and type(qualname) is str:
-                stack.append(self.add_global(module, qualname))
-            else:  # the unpickler accepts only exact str operands
-                self.result.find("STACK_GLOBAL names a global with values that are not plain "
-                                 "strings (computed or obfuscated)")
-                stack.append(Opaque("global"))
-        elif name == "INST":
-            module, qualname = arg
-            cls = self.add_global(module, qualname)
-            args = self.pop_mark()
-            self.stack.append(self.call(cls, tuple(args)))
-        elif name == "OBJ":
-            items = self.pop_mark()
-            if not items:
-                raise ValueError("malformed pickle: OBJ without a class")
-            self.stack.append(self.call(items[0], tuple(items[1:])))
-        elif name == "REDUCE":
-            func, args = self.pop(2)
-            stack.append(self.call(func, args))
-        elif name == "NEWOBJ":
-            cls, args = self.pop(2)
-            stack.append(self.call(cls, args))
-        elif name == "NEWOBJ_EX":
-            cls, args, kwargs = self.pop(3)
-            self.check_wrapper_use([kwargs], "as keyword arguments")
-            stack.append(self.call(cls, args))
-        elif name == "BUILD":
-            (state,) = self.pop(1)
-            self.build(self.top(), state)
-        elif name in {"PERSID", "BINPERSID"}:
-            pid = arg if name == "PERSID" else self.pop(1)[0]
-            self.check_wrapper_use([pid], "as a persistent id")
-            self.result.persistent_ids.append(pid)
-            stack.append(Opaque("persistent object"))
-        else:  # pragma: no cover - every opcode of protocols 0-5 is handled above
-            raise ValueError(f"malformed pickle: unhandled opcode {name}")
+
+    def load_pop_mark(self, arg) -> None:
+        self.pop_mark()
+
+    def load_dup(self, arg) -> None:
+        self.stack.append(self.top())
+
+    def load_get(self, arg) -> None:
+        """GET, BINGET, LONG_BINGET."""
+        if arg not in self.memo:
+            raise ValueError(f"malformed pickle: memo key {arg} was never stored")
+        self.stack.append(self.memo[arg])
+
+    def load_put(self, arg) -> None:
+        """PUT, BINPUT, LONG_BINPUT."""
+        if arg < 0:
+            raise ValueError("malformed pickle: negative memo key")
+        self.memo[arg] = self.top()
+
+    def load_memoize(self, arg) -> None:
+        self.memo[len(self.memo)] = self.top()
+
+    def load_append(self, arg) -> None:
+        (item,) = self.pop(1)
+        self.extend(self.top(), [item])
+
+    def load_appends(self, arg) -> None:
+        items = self.pop_mark()
+        self.extend(self.top(), items)
+
+    def load_setitem(self, arg) -> None:
+        items = self.pop(2)
+        self.setitems(self.top(), items)
+
+    def load_setitems(self, arg) -> None:
+        items = self.pop_mark()
+        self.setitems(self.top(), items)
+
+    def load_additems(self, arg) -> None:
+        items = self.pop_mark()
+        self.extend(self.top(), items)
+
+    def load_build(self, arg) -> None:
+        (state,) = self.pop(1)
+        self.build(self.top(), state)
+
+    def load_mark(self, arg) -> None:
+        self.metastack.append(self.stack)
+        self.stack = []
+
+    def load_stop(self, arg) -> None:
+        (value,) = self.pop(1)
+        if self.depth == 0:  # protocols 2+ declare themselves; 0 and 1 only by their opcodes
+            self.result.protocol = self.highest if self.declared is None else self.declared
+            self.result.value = value
+        raise _Stop
+
+    # ------------------------------------------------------------------ what handlers share
+
+    def persistent_load(self, pid) -> None:
+        self.check_wrapper_use([pid], "as a persistent id")
+        self.result.persistent_ids.append(pid)
+        self.stack.append(Opaque("persistent object"))
 
     def tuple(self, items: list):
         if items and isinstance(items[0], Global) and (items[0].module, items[0].name) == WRAPPER:
@@ -490,6 +552,39 @@ class _Walker:
         if isinstance(obj, Wrapper) and self.joblib_arrays:
             self.stack[-1] = Opaque("array")
             self.read_joblib_array(obj)
+
+
+
+class _Stop(Exception):
+    """STOP: the pickle's value is complete (CPython's unpickler raises its own _Stop)."""
+
+
+_VALUES = ("INT BININT BININT1 BININT2 LONG LONG1 LONG4 FLOAT BINFLOAT STRING BINSTRING "
+           "SHORT_BINSTRING UNICODE SHORT_BINUNICODE BINUNICODE BINUNICODE8 BINBYTES "
+           "SHORT_BINBYTES BINBYTES8 BYTEARRAY8").split()
+DISPATCH = {
+    "PROTO": _Walker.load_proto, "FRAME": _Walker.load_frame,
+    "PERSID": _Walker.load_persid, "BINPERSID": _Walker.load_binpersid,
+    "NONE": _Walker.load_none, "NEWFALSE": _Walker.load_false, "NEWTRUE": _Walker.load_true,
+    **dict.fromkeys(_VALUES, _Walker.load_value),
+    "NEXT_BUFFER": _Walker.load_next_buffer, "READONLY_BUFFER": _Walker.load_readonly_buffer,
+    "TUPLE": _Walker.load_tuple, "EMPTY_TUPLE": _Walker.load_empty_tuple,
+    "TUPLE1": _Walker.load_tuple1, "TUPLE2": _Walker.load_tuple2,
+    "TUPLE3": _Walker.load_tuple3, "EMPTY_LIST": _Walker.load_empty_list,
+    "EMPTY_DICT": _Walker.load_empty_dictionary, "EMPTY_SET": _Walker.load_empty_set,
+    "FROZENSET": _Walker.load_frozenset, "LIST": _Walker.load_list, "DICT": _Walker.load_dict,
+    "INST": _Walker.load_inst, "OBJ": _Walker.load_obj, "NEWOBJ": _Walker.load_newobj,
+    "NEWOBJ_EX": _Walker.load_newobj_ex, "GLOBAL": _Walker.load_global,
+    "STACK_GLOBAL": _Walker.load_stack_global,
+    **dict.fromkeys(("EXT1", "EXT2", "EXT4"), _Walker.load_ext),
+    "REDUCE": _Walker.load_reduce, "POP": _Walker.load_pop, "POP_MARK": _Walker.load_pop_mark,
+    "DUP": _Walker.load_dup, **dict.fromkeys(("GET", "BINGET", "LONG_BINGET"), _Walker.load_get),
+    **dict.fromkeys(("PUT", "BINPUT", "LONG_BINPUT"), _Walker.load_put),
+    "MEMOIZE": _Walker.load_memoize, "APPEND": _Walker.load_append,
+    "APPENDS": _Walker.load_appends, "SETITEM": _Walker.load_setitem,
+    "SETITEMS": _Walker.load_setitems, "ADDITEMS": _Walker.load_additems,
+    "BUILD": _Walker.load_build, "MARK": _Walker.load_mark, "STOP": _Walker.load_stop,
+}
 
 
 class Unanalysable(ValueError):

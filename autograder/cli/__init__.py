@@ -16,7 +16,7 @@ import importlib
 import json
 import sys
 
-COMMANDS = ("inspect", "verify", "grade", "lessons", "samples")
+COMMANDS = ("inspect", "verify", "grade", "lessons", "samples", "bench", "hub")
 
 
 class UsageError(Exception):
@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         message = f"autograder: error: {exc} (see autograder --help)"
         error = str(exc)
     except Exception as exc:  # never a traceback: one line, exit 2
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        message = error = f"autograder: error: {type(exc).__name__}: {first}"
+        from autograder.common.text import error_line
+
+        message = error = f"autograder: error: {error_line(exc)}"
     print(json.dumps({"error": error, "exit_code": 2}) if as_json else message)
     return 2

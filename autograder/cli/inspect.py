@@ -58,15 +58,15 @@ def report_fields(report) -> dict:
 
 
 def headline(report) -> str:
-    from autograder.artifacts.analysis import SANDBOX, UNREADABLE, UNSAFE
+    from autograder.artifacts.enums import Verdict
 
     name = Path(report.path).name
     what = f"{report.format} ({report.detail})" if report.format else "unreadable"
-    if report.verdict == UNREADABLE:
+    if report.verdict == Verdict.UNREADABLE:
         return f"{name}: unreadable: {report.problem}"
-    if report.verdict == UNSAFE:
+    if report.verdict == Verdict.UNSAFE:
         return f"{name}: {what}: unsafe, refused: {report.reason()}"
-    if report.verdict == SANDBOX:
+    if report.verdict == Verdict.SANDBOX:
         return f"{name}: {what}: sandbox-only: it contains code, loaded only in the sandbox"
     n = len(report.imports)
     globals_ = f"; {n} global(s), all allowlisted" if n else ""
@@ -74,11 +74,12 @@ def headline(report) -> str:
 
 
 def run(args) -> int:
-    from autograder.artifacts.analysis import UNSAFE, analyze
+    from autograder.artifacts.analysis import analyze
+    from autograder.artifacts.enums import Verdict
 
     report = analyze(args.path, max_bytes=args.max_bytes, trusted=args.trust)
     lines = [headline(report)]
-    if report.verdict == UNSAFE and len(report.findings) > 1:
+    if report.verdict == Verdict.UNSAFE and len(report.findings) > 1:
         lines += [f"  - {finding}" for finding in report.findings]
     lines += [f"  note: {note}" for note in report.notes]
     return emit(args, report.exit_code, report_fields(report), lines)

@@ -22,10 +22,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     from autograder.common.paths import ROOT
-    from autograder.course.authoring import assignment_ids, drift, generate, validate
+    from autograder.course.authoring import assignment_ids, drift, generate_lessons, validate
 
     if not (args.check or args.validate):
-        generate()
+        generate_lessons()
         print(f"Regenerated lessons/ for {', '.join(assignment_ids())}.")
         return 0
     failed = False

@@ -16,19 +16,23 @@ compares the first output (the label, for classifiers), or the probabilities wit
 `--method value` compares the loaded object itself (an array) with Y; X is then optional.
 
 `--json` prints one JSON object with at least `path`, `format`, `verdict` and `findings`, and
-`identical`, `n_rows`, `n_differ`, `max_abs_diff` and `load_seconds`. Every failure is one
-line; there is never a traceback.
+`identical`, `n_rows`, `n_differ`, `max_abs_diff`, `load_seconds` and `isolation` (the
+sandbox's walls this machine allowed). Every failure is one line; there is never a traceback.
+
+The steps are `autograder.artifacts.verification.verify_file`, shared with `check_artifact`;
+this module only words their outcome for a terminal.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 from pathlib import Path
 
+from autograder.artifacts.enums import Conclusion
 from autograder.cli import UsageError
 from autograder.cli.inspect import add_file_arguments, emit, headline, report_fields
+from autograder.common import units
 
 HELP = "reload a saved model in a sandboxed fresh process and compare its predictions"
 
@@ -55,92 +59,83 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _finite(value: float):
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+    return None if units.missing(value) else value
 
 
-def _load_expected(args, holder: dict) -> None:
-    """Runs while the sandboxed child starts: numpy's import overlaps with the child's."""
-    import numpy as np
+def _expected(args):
+    """Reads the expected outputs while the sandboxed child starts: numpy's own import (0.1 s)
+    overlaps with the child's."""
+    def read(report):
+        import numpy as np
 
-    try:
-        holder["expected"] = np.load(args.expected, allow_pickle=False)
-        if args.expected_proba is not None:
-            holder["proba"] = np.load(args.expected_proba, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        holder["error"] = f"cannot read the expected outputs: {exc}"
+        from autograder.artifacts.verification import Expected
+
+        proba = None if args.expected_proba is None else \
+            np.load(args.expected_proba, allow_pickle=False)
+        return Expected(outputs=np.load(args.expected, allow_pickle=False), proba=proba)
+    return read
 
 
-def verify(args) -> tuple[int, dict, list[str]]:
-    # numpy (0.1 s) is imported while the child starts: see _load_expected.
-    from autograder.artifacts.analysis import analyze
-    from autograder.artifacts.reload import reload, select_output
-    from autograder.artifacts.sandbox import Limits
+def run(args) -> int:
+    from autograder.artifacts.verification import Rebuild, verify_file
 
-    report = analyze(args.path, max_bytes=args.max_bytes, trusted=args.trust)
-    fields = {**report_fields(report), "identical": False, "n_rows": 0, "n_differ": None,
-              "n_ties": 0, "max_abs_diff": None, "load_seconds": 0.0, "policy": "",
-              "network_isolated": None}
-    name = Path(report.path).name
-    if not report.loadable:
-        code = report.exit_code
-        return code, {**fields, "message": headline(report)}, [headline(report)]
     if args.inputs is None and args.method != "value":
         raise UsageError("--inputs is required unless --method value")
-    inputs = args.inputs if args.inputs is not None else args.expected
     try:
         kwargs = json.loads(args.model_kwargs)
     except ValueError as exc:
         raise UsageError(f"--model-kwargs is not JSON: {exc}") from exc
-    holder: dict = {}
-    limits = Limits(wall_seconds=args.timeout, cpu_seconds=int(args.timeout) + 5)
-    reloaded = reload(report, inputs, method=args.method, limits=limits, trusted=args.trust,
-                      model_class=args.model_class, model_kwargs=kwargs,
-                      while_waiting=lambda: _load_expected(args, holder))
-    fields.update(load_seconds=reloaded.load_seconds, network_isolated=reloaded.network_isolated,
-                  seconds=reloaded.seconds)
-
-    def done(code: int, message: str):
-        return code, {**fields, "message": message}, [message]
-
-    if "error" in holder:
-        raise UsageError(holder["error"])
-    if reloaded.stage == "timeout":
-        return done(2, f"{name}: loading and predicting took longer than {args.timeout:g} s")
-    if reloaded.stage == "crashed":
-        return done(2, f"{name}: the sandboxed process died (exit code {reloaded.returncode})"
-                       f" before reporting a result")
-    if reloaded.stage in ("import", "load"):
-        return done(2, f"{name}: cannot be loaded: {reloaded.error_type}: {reloaded.error}")
-    if reloaded.stage == "predict":
-        what = "has no " + args.method + "()" if reloaded.error_type == "MissingMethod" \
-            else f"{args.method}() failed: {reloaded.error_type}: {reloaded.error}"
-        return done(1, f"{name}: loaded a {reloaded.loaded_type}, which {what}")
-    got = select_output(reloaded, report.format, args.method, args.output)
-    if got is None:
-        return done(1, f"{name}: no output {args.output!r} (outputs: "
-                       f"{list(reloaded.output_names)})")
-    from autograder.artifacts import compare as policy
-
-    own = None
-    if report.format == "onnx" and args.method == "predict" and len(reloaded.outputs) > 1:
-        own = select_output(reloaded, "onnx", "predict_proba", None)  # for tie-aware labels
-    comparison = policy.compare(report.format, holder["expected"], got,
-                                proba=holder.get("proba"), own_proba=own, rtol=args.rtol,
-                                atol=args.atol)
-    fields.update(identical=comparison.identical, n_rows=comparison.n_rows,
-                  n_differ=comparison.n_differ, n_ties=comparison.n_ties,
-                  max_abs_diff=_finite(comparison.max_abs_diff), policy=comparison.policy)
-    if comparison.problem:
-        return done(1, f"{name}: {comparison.problem}")
-    if not comparison.identical:
-        return done(1, f"{name}: differs on {comparison.n_differ:,} of {comparison.n_rows:,} "
-                       f"rows (max abs difference {comparison.max_abs_diff:.3g}; "
-                       f"{comparison.describe()})")
-    return done(0, f"{name}: {report.format}: identical on {comparison.n_rows:,} rows "
-                   f"({comparison.describe()}; load {reloaded.load_seconds:.2f} s, "
-                   f"{reloaded.seconds:.2f} s in the sandbox)")
+    v = verify_file(args.path, args.inputs if args.inputs is not None else args.expected,
+                    _expected(args), method=args.method, output=args.output, rtol=args.rtol,
+                    atol=args.atol, timeout=args.timeout, trusted=args.trust,
+                    max_bytes=args.max_bytes,
+                    rebuild=Rebuild(model_class=args.model_class, model_kwargs=kwargs))
+    report, reloaded, comparison = v.report, v.reloaded, v.comparison
+    fields = {**report_fields(report), "identical": False, "n_rows": 0, "n_differ": None,
+              "n_ties": 0, "max_abs_diff": None, "load_seconds": 0.0, "policy": "",
+              "network_isolated": None, "isolation": []}
+    if reloaded is not None:
+        fields.update(load_seconds=reloaded.load_seconds,
+                      network_isolated=reloaded.network_isolated,
+                      isolation=list(reloaded.layers), seconds=reloaded.seconds)
+    if comparison is not None:
+        fields.update(identical=comparison.identical, n_rows=comparison.n_rows,
+                      n_differ=comparison.n_differ, n_ties=comparison.n_ties,
+                      max_abs_diff=_finite(comparison.max_abs_diff), policy=comparison.policy)
+    if v.conclusion == Conclusion.NO_EXPECTED:
+        raise UsageError(f"cannot read the expected outputs: {v.error}")
+    code, message = _outcome(v, Path(report.path).name, args)
+    return emit(args, code, {**fields, "message": message}, [message])
 
 
-def run(args) -> int:
-    code, fields, lines = verify(args)
-    return emit(args, code, fields, lines)
+# (exit code, line) for each conclusion that needs no more than filling in (see _outcome).
+OUTCOMES = {
+    Conclusion.UNREBUILDABLE: (2, "{name}: {v.problem}"),
+    Conclusion.TIMEOUT: (2, "{name}: loading and predicting took longer than {args.timeout:g} s"),
+    Conclusion.CRASHED: (2, "{name}: the sandboxed process died (exit code {r.returncode}) "
+                            "before reporting a result"),
+    Conclusion.NOT_LOADED: (2, "{name}: cannot be loaded: {r.error_type}: {r.error}"),
+    Conclusion.MISSING_METHOD: (1, "{name}: loaded a {r.loaded_type}, which has no "
+                                   "{args.method}()"),
+    Conclusion.CALL_FAILED: (1, "{name}: loaded a {r.loaded_type}, which {args.method}() "
+                                "failed: {r.error_type}: {r.error}"),
+    Conclusion.NO_OUTPUT: (1, "{name}: no output {args.output!r} (outputs: {outputs})"),
+    Conclusion.SHAPE_DIFFERS: (1, "{name}: {c.problem}"),
+    Conclusion.DIFFERENT: (1, "{name}: differs on {c.n_differ:,} of {c.n_rows:,} rows (max "
+                              "abs difference {c.max_abs_diff:.3g}; {policy})"),
+    Conclusion.IDENTICAL: (0, "{name}: {v.report.format}: identical on {c.n_rows:,} rows "
+                              "({policy}; load {r.load_seconds:.2f} s, {r.seconds:.2f} s in the "
+                              "sandbox)"),
+}
+
+
+def _outcome(v, name: str, args) -> tuple[int, str]:
+    """(exit code, one line) for where the verification stopped (a Conclusion)."""
+    if v.conclusion not in OUTCOMES:  # unreadable or refused: as `inspect` says it
+        return v.report.exit_code, headline(v.report)
+    code, line = OUTCOMES[v.conclusion]
+    c, r = v.comparison, v.reloaded
+    return code, line.format(name=name, args=args, v=v, r=r, c=c,
+                             outputs=r and list(r.output_names),
+                             policy=c and c.describe())
+

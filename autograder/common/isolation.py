@@ -1,28 +1,57 @@
-"""The kernel calls both sandboxes are built on: unshare(2), prctl(2) and lowering rlimits.
+"""The OS calls both sandboxes are built on: unshare(2), prctl(2), rlimits, killing a group.
 
 `autograder.artifacts.sandbox` (the child that loads an artifact) and `autograder.grading`
 (a student's whole grading run) isolate different things, the same way. Python 3.11 has no
 os.unshare, so libc is called through ctypes. These run between fork and exec or before any
 thread exists: they import nothing and print nothing.
+
+Importing this module works on any OS: libc is opened on first use, and where a call does not
+exist (no `resource` module on Windows, no unshare(2) outside Linux) it raises OSError, which
+callers treat as "this layer is not available here".
 """
 
 from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import os
-import resource
+import signal
 from pathlib import Path
+
+try:
+    import resource
+except ImportError:  # Windows: no rlimits
+    resource = None
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 
-libc = ctypes.CDLL(None, use_errno=True)
+
+@functools.cache
+def _open_libc():
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except (OSError, TypeError) as exc:  # Windows has no process-wide C library handle
+        raise OSError(errno.ENOSYS, f"the C library cannot be opened here ({exc})") from exc
 
 
-def check(result: int, what: str) -> None:
+class _Libc:
+    """libc, opened on first use; a function this OS's libc lacks raises OSError(ENOSYS)."""
+
+    def __getattr__(self, name: str):
+        try:
+            return getattr(_open_libc(), name)
+        except AttributeError:
+            raise OSError(errno.ENOSYS, f"{name}(2) does not exist on this OS") from None
+
+
+libc = _Libc()
+
+
+def raise_for_errno(result: int, what: str) -> None:
     """Raise OSError with errno's reason when a libc call failed."""
     if result != 0:
         code = ctypes.get_errno()
@@ -30,7 +59,7 @@ def check(result: int, what: str) -> None:
 
 
 def unshare(flags: int) -> None:
-    check(libc.unshare(flags), "unshare")
+    raise_for_errno(libc.unshare(flags), "unshare")
 
 
 def unshare_maybe_as_user(flags: int) -> str:
@@ -51,18 +80,45 @@ def unshare_maybe_as_user(flags: int) -> str:
 
 
 def prctl(option: int, value: int) -> bool:
-    """prctl(option, value); False where the OS refuses it."""
+    """prctl(option, value); False where the OS refuses it or has no prctl."""
     try:
         return libc.prctl(option, value, 0, 0, 0) == 0
-    except AttributeError:  # not Linux
+    except OSError:  # not Linux
         return False
 
 
 def lower_rlimit(kind: int, soft: int, hard: int | None = None) -> None:
     """Set a limit, never above what this process may already use: a grader running under
     limits of its own cannot raise them, and must not fail because of that."""
+    if resource is None:
+        raise OSError(errno.ENOSYS, "this OS has no resource limits")
     hard = soft if hard is None else hard
     _, current = resource.getrlimit(kind)
     if current != resource.RLIM_INFINITY:
         soft, hard = min(soft, current), min(hard, current)
     resource.setrlimit(kind, (soft, hard))
+
+
+def kill_group(pid: int, sig: int = getattr(signal, "SIGKILL", signal.SIGTERM)) -> None:
+    """Send `sig` to the process group `pid` leads (a child started with
+    `start_new_session=True`), so whatever it started ends too. Where there are no process
+    groups (Windows), the process and its descendants are killed one by one. A group that is
+    already gone is not an error."""
+    if hasattr(os, "killpg"):
+        try:
+            os.killpg(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+        return
+    import psutil
+
+    try:
+        parent = psutil.Process(pid)
+        processes = [*parent.children(recursive=True), parent]
+    except psutil.Error:
+        return
+    for process in processes:
+        try:
+            process.kill()
+        except psutil.Error:
+            pass

@@ -23,6 +23,7 @@ from typing import Any
 from unittest import mock
 
 from autograder.common.paths import ROOT, course_config
+from autograder.common.text import last_line
 from autograder.course import quizbank
 from autograder.course.measure import QUICK_VARIABLE
 
@@ -38,7 +39,7 @@ def nbgrader_bin() -> str:
     return str(Path(sys.executable).with_name("nbgrader"))
 
 
-def generate(root: Path = ROOT, release: Path | None = None) -> None:
+def generate_lessons(root: Path = ROOT, release: Path | None = None) -> None:
     """Run `nbgrader generate_assignment` for every lesson, into lessons/ or into `release`.
 
     Into lessons/ (no `release`), it first compiles every question bank into the package.
@@ -57,7 +58,7 @@ def drift(root: Path = ROOT) -> list[str]:
     """Files that differ between the committed lessons/ and a fresh generation."""
     with tempfile.TemporaryDirectory(prefix="lessons-") as tmp:
         fresh = Path(tmp) / "lessons"
-        generate(root, fresh)
+        generate_lessons(root, fresh)
         lessons = _differences(filecmp.dircmp(root / "lessons", fresh), Path("lessons"))
     return sorted(lessons + quizbank.drift(root))
 
@@ -74,7 +75,7 @@ def _differences(cmp: filecmp.dircmp, prefix: Path) -> list[str]:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Validation:
     notebook: str
     invert: bool
@@ -113,12 +114,8 @@ def validate(notebook: Path, *, invert: bool = False, quick: bool = False,
         with mock.patch.dict(os.environ, {QUICK_VARIABLE: "1" if quick else "0"}):  # to the kernel
             results = validator.validate(str(work / notebook.name))
         seconds = time.perf_counter() - start
-    problems = [f"{kind}: {first_line(cell.get('raw_error') or cell['source'])}"
+    # A traceback's last line says what went wrong; a failing cell's source ends in its assert.
+    problems = [f"{kind}: {last_line(cell.get('raw_error') or cell['source'])}"
                 for kind, cells in results.items() for cell in cells]
-    return Validation(str(notebook), invert, not problems, seconds, problems,
-                      validator.executed)
-
-
-def first_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1][:200] if lines else ""
+    return Validation(notebook=str(notebook), invert=invert, ok=not problems, seconds=seconds,
+                      problems=problems, executed=validator.executed)

@@ -172,7 +172,7 @@ def load_credit(path: str | Path | None = None) -> pd.DataFrame:
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found; regenerate: `python data/make_credit.py`")
     # pandas' default float parser reads each written repr back to the identical double
-    # (tests/test_credit.py checks this exactly), so no float_precision option is needed.
+    # (tests/test_course_credit.py checks this exactly), so no float_precision option is needed.
     return pd.read_csv(path, dtype=DTYPES)
 
 

@@ -11,11 +11,11 @@
         expected.npy     what the model predicted on them when it was registered
 
 A version is never overwritten: `register` claims the folder with `os.mkdir`, which fails if
-it exists. `promote` and `rollback` verify the target first (the artifact's sha256 must match
+it exists. `promote` and `rollback` audit the target first (the artifact's sha256 must match
 its metadata, then `autograder.check.check_artifact` must load it in a fresh Python process and
 reproduce the golden predictions exactly) and touch `current` only if that passes. No
-operation raises for a bad version name or a broken candidate: each returns a result whose
-`message` is one line.
+operation raises for a bad version name or a broken candidate: each returns a result (`Audit`,
+`Change`) whose `message` is one line.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import uuid
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 
 import joblib
@@ -39,6 +40,8 @@ import numpy as np
 
 from autograder.artifacts.handoff import load_inputs, plain_array, save_inputs
 from autograder.check import check_artifact
+from autograder.common import units
+from autograder.common.text import error_line
 
 VERSION_NAME = re.compile(r"v(\d+)\.(\d+)")
 ARTIFACT = "model.joblib"
@@ -50,17 +53,18 @@ INDEX_COLUMNS = ("version", "registered_at", "model", "accuracy", "artifact_sha2
 HISTORY_COLUMNS = ("at", "action", "version", "previous")
 
 
-def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    """sha256 of a file's bytes, read in chunks so a large model never sits in memory twice."""
-    digest = hashlib.sha256()
+class Action(StrEnum):
+    """What a `Change` did (also the `action` column of history.csv)."""
+
+    REGISTER = "register"
+    PROMOTE = "promote"
+    ROLLBACK = "rollback"
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """sha256 of a file's bytes, read in blocks so a large model never sits in memory whole."""
     with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def human_size(n: int) -> str:
-    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.1f} KB" if n >= 1e3 else f"{n} bytes"
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def utc_now() -> str:
@@ -102,13 +106,8 @@ class RecordedOutputs:
         raise AttributeError(name)
 
 
-def one_line(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-@dataclass(frozen=True)
-class Verification:
+@dataclass(frozen=True, kw_only=True)
+class Audit:
     """Whether a registered version may be served; `message` says why not."""
 
     version: str
@@ -120,11 +119,11 @@ class Verification:
         return self.message
 
 
-@dataclass(frozen=True)
-class Outcome:
+@dataclass(frozen=True, kw_only=True)
+class Change:
     """The result of register, promote or rollback, and what `current` points to afterwards."""
 
-    action: str
+    action: Action
     ok: bool
     version: str | None
     current: str | None
@@ -189,12 +188,13 @@ class Registry:
     # --- registering ------------------------------------------------------------------------
 
     def register(self, version: str, model, metadata: dict, probe, *,
-                 method: str = "predict_proba") -> Outcome:
+                 method: str = "predict_proba") -> Change:
         """Save `model` as a new version with its metadata and golden predictions on `probe`."""
         current = self.current()
 
-        def refused(message: str) -> Outcome:
-            return Outcome("register", False, version, current, current, message)
+        def refused(message: str) -> Change:
+            return Change(action=Action.REGISTER, ok=False, version=version, current=current,
+                          previous=current, message=message)
 
         if problem := _name_problem(version):
             return refused(problem)
@@ -221,25 +221,26 @@ class Registry:
             (folder / METADATA).write_text(json.dumps(record, indent=2))
         except Exception as exc:  # the half-written folder must not look like a version
             shutil.rmtree(folder, ignore_errors=True)
-            return refused(f"{version} was not registered: {one_line(exc)}")
+            return refused(f"{version} was not registered: {error_line(exc)}")
         accuracy = record.get("scores", {}).get("accuracy", "")
         _append_row(self.index_path, INDEX_COLUMNS, {
             "version": version, "registered_at": record["registered_at"],
             "model": record.get("model", type(model).__name__), "accuracy": accuracy,
             "artifact_sha256": record["artifact_sha256"]})
-        size = human_size(artifact.stat().st_size)
-        return Outcome("register", True, version, current, current,
-                       f"registered {version} ({size}, sha256 {record['artifact_sha256'][:12]}…)")
+        size = units.size(artifact.stat().st_size)
+        return Change(action=Action.REGISTER, ok=True, version=version, current=current,
+                      previous=current, message=f"registered {version} ({size}, sha256 "
+                                                f"{record['artifact_sha256'][:12]}…)")
 
-    # --- verifying and loading --------------------------------------------------------------
+    # --- auditing and loading ---------------------------------------------------------------
 
-    def verify(self, version: str, *, fresh: bool = True) -> Verification:
+    def audit(self, version: str, *, fresh: bool = True) -> Audit:
         """The hash check, then (if `fresh`) a fresh process must reproduce the golden outputs.
 
         The hash is checked first so that a file changed after registration is never loaded.
         """
-        def failed(message: str) -> Verification:
-            return Verification(version, False, message)
+        def failed(message: str) -> Audit:
+            return Audit(version=version, ok=False, message=message)
 
         if problem := _name_problem(version):
             return failed(problem)
@@ -251,7 +252,7 @@ class Registry:
             meta = self.metadata(version)
             recorded = meta["artifact_sha256"]
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            return failed(f"{version}/{METADATA} is missing or unreadable ({one_line(exc)}).")
+            return failed(f"{version}/{METADATA} is missing or unreadable ({error_line(exc)}).")
         artifact = folder / meta.get("artifact", ARTIFACT)
         if not artifact.is_file():
             return failed(f"{version}/{artifact.name} is missing.")
@@ -261,20 +262,21 @@ class Registry:
                           f"records {recorded[:12]}…: the file changed after registration, so it "
                           f"was not loaded.")
         if not fresh:
-            return Verification(version, True, f"{version}: sha256 matches its metadata.")
+            return Audit(version=version, ok=True,
+                         message=f"{version}: sha256 matches its metadata.")
         try:
             probe = load_inputs(folder / PROBE)
             expected = np.load(folder / EXPECTED, allow_pickle=False)
         except (OSError, ValueError, KeyError) as exc:
-            return failed(f"{version}'s golden probe is missing or unreadable ({one_line(exc)}).")
+            return failed(f"{version}'s golden probe is missing or unreadable ({error_line(exc)}).")
         method = meta.get("probe_method", "predict")
         result = check_artifact(artifact, RecordedOutputs(method, expected), probe, method=method,
                                 timeout=self.timeout)
         if result.ok:
-            return Verification(version, True,
-                                f"{version} verified: sha256 matches, and a fresh process loaded "
-                                f"it in {result.load_seconds:.2f} s and reproduced all "
-                                f"{result.n_rows} golden predictions exactly.", result.load_seconds)
+            return Audit(version=version, ok=True, load_seconds=result.load_seconds,
+                         message=f"{version} verified: sha256 matches, and a fresh process "
+                                 f"loaded it in {result.load_seconds:.2f} s and reproduced all "
+                                 f"{result.n_rows} golden predictions exactly.")
         if not result.loaded:
             return failed(f"{version} fails the fresh-process check: {result.message}")
         if result.n_differ:
@@ -286,53 +288,56 @@ class Registry:
 
     def load(self, version: str):
         """Load a version in this process, only after its sha256 matches the metadata."""
-        check = self.verify(version, fresh=False)
-        if not check.ok:
-            raise ValueError(check.message)
+        audit = self.audit(version, fresh=False)
+        if not audit.ok:
+            raise ValueError(audit.message)
         return joblib.load(self.root / version / self.metadata(version).get("artifact", ARTIFACT))
 
     # --- switching current ------------------------------------------------------------------
 
-    def promote(self, version: str) -> Outcome:
-        """Verify `version`, then switch `current` to it; on any failure `current` is unchanged."""
-        return self._switch("promote", version)
+    def promote(self, version: str) -> Change:
+        """Audit `version`, then switch `current` to it; on any failure `current` is unchanged."""
+        return self._switch(Action.PROMOTE, version)
 
-    def rollback(self) -> Outcome:
+    def rollback(self) -> Change:
         """Switch `current` back to the version it served before the latest promotion."""
         before = self.current()
         stack = self._stack()
         if len(stack) < 2:
             first = f"{stack[0]} is the only version ever promoted" if stack else \
                 "nothing has been promoted yet"
-            return Outcome("rollback", False, None, before, before,
-                           f"nothing to roll back to: {first}; `current` is unchanged.")
-        return self._switch("rollback", stack[-2])
+            return Change(action=Action.ROLLBACK, ok=False, version=None, current=before,
+                          previous=before, message=f"nothing to roll back to: {first}; "
+                                                   f"`current` is unchanged.")
+        return self._switch(Action.ROLLBACK, stack[-2])
 
-    def _switch(self, action: str, version: str) -> Outcome:
+    def _switch(self, action: Action, version: str) -> Change:
         before = self.current()
+
+        def change(ok: bool, current: str | None, message: str) -> Change:
+            return Change(action=action, ok=ok, version=version, current=current,
+                          previous=before, message=message)
+
         if before == version:
-            return Outcome(action, True, version, before, before,
-                           f"{version} is already current; nothing changed.")
-        check = self.verify(version)
-        if not check.ok:
-            return Outcome(action, False, version, before, before,
-                           f"{action} to {version} refused: {check.message} `current` still "
-                           f"points to {before or 'nothing'}.")
+            return change(True, before, f"{version} is already current; nothing changed.")
+        audit = self.audit(version)
+        if not audit.ok:
+            return change(False, before, f"{action} to {version} refused: {audit.message} "
+                                         f"`current` still points to {before or 'nothing'}.")
         switch_symlink(self.current_link, version)
         _append_row(self.history_path, HISTORY_COLUMNS,
                     {"at": utc_now(), "action": action, "version": version,
                      "previous": before or ""})
-        return Outcome(action, True, version, version, before,
-                       f"{action}: current -> {version} (was {before or 'nothing'}). "
-                       f"{check.message}")
+        return change(True, version, f"{action}: current -> {version} (was "
+                                     f"{before or 'nothing'}). {audit.message}")
 
     def _stack(self) -> list[str]:
         """Versions served, replayed from history: a promotion pushes, a rollback pops."""
         stack: list[str] = []
         for row in self.history():
-            if row["action"] == "rollback" and stack:
+            if row["action"] == Action.ROLLBACK and stack:
                 stack.pop()
-            elif row["action"] == "promote":
+            elif row["action"] == Action.PROMOTE:
                 stack.append(row["version"])
         return stack
 

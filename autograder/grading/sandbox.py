@@ -31,10 +31,10 @@ from autograder.common.isolation import (
     CLONE_NEWNET,
     CLONE_NEWNS,
     CLONE_NEWPID,
-    check,
     libc,
     unshare_maybe_as_user,
 )
+from autograder.common.isolation import raise_for_errno as check
 
 MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
 MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
