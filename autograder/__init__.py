@@ -79,6 +79,7 @@ One line per module:
       guard.py               what must never reach a student, checked on executed notebooks
       registry.py            a file-based model registry with audited promotion
       authoring.py           generate lessons/ from solutions/ and validate both trees
+      capstone.py            lesson 07's release job, loaders as text, fresh-start timings
     cli/
       __init__.py            the root parser: one module per subcommand
       inspect.py             autograder inspect: analyse a file without running it
