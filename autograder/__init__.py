@@ -60,6 +60,8 @@ One line per module:
       guard.py               what must never reach a student, checked on executed notebooks
       registry.py            a file-based model registry with audited promotion
       authoring.py           generate lessons/ from solutions/ and validate both trees
+      outline.py             the lessons in order, read from the student notebooks
+      setup_check.py         lesson 00's setup check: pins, kernel, checker, sandbox walls
     cli/
       __init__.py            the root parser: one module per subcommand
       inspect.py             autograder inspect: analyse a file without running it
