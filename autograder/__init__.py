@@ -6,6 +6,8 @@
 - `grading/`: the grading pipeline over nbgrader (`autograder grade`).
 - `course/`: what the lessons import (dataset, model class, quiz, step-through, tables, plots,
   registry) and what authors run (`autograder lessons`).
+- `pages/`: the reference pages in docs/ (format guide, claims ledger, error atlas, glossary,
+  reading), generated from measured data and the mistakes catalogue (`autograder pages`).
 - `cli/` is the one command line, `common/` what all parts share.
 
 One line per module:
@@ -62,6 +64,14 @@ One line per module:
       authoring.py           generate lessons/ from solutions/ and validate both trees
       outline.py             the lessons in order, read from the student notebooks
       setup_check.py         lesson 00's setup check: pins, kernel, checker, sandbox walls
+    pages/
+      figures.py             the measured figures they quote (docs/benchmarks.json)
+      markdown.py            tables, escaping and lesson links for the pages
+      links.py               every link into a lesson must open one of its headings
+      formats.py             docs/formats.md: the format decision guide
+      claims.py              docs/claims.md: the syllabus's claims, decided by figures
+      errors.py              docs/errors.md: the error atlas, from the mistakes catalogue
+      reference.py           docs/glossary.md and docs/reading.md
     cli/
       __init__.py            the root parser: one module per subcommand
       inspect.py             autograder inspect: analyse a file without running it
@@ -70,6 +80,7 @@ One line per module:
       lessons.py             autograder lessons: regenerate or check lessons/
       samples.py             autograder samples: write a sample class
       bench.py               autograder bench: measure, rewrite docs/benchmarks.md
+      pages.py               autograder pages: regenerate the reference pages in docs/
     common/
       paths.py               ROOT, the course's nbgrader config, the venv's environment
       text.py                one-line text: first_line, last_line, error_line
