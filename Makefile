@@ -12,7 +12,7 @@ PORT ?= 8888
 export PATH := $(BIN):$(PATH)
 export JUPYTER_PATH := $(abspath $(VENV))/share/jupyter
 
-.PHONY: install install-test chromium lab test grade bench pages lessons check clean
+.PHONY: install install-test chromium acl lab test grade bench pages lessons check clean hub hub-stop
 
 # Stamps make setup idempotent: pip runs again only when a requirements file changes.
 $(BIN)/python:
@@ -46,8 +46,26 @@ chromium:
 		echo "No chromium, and installing it needs root and apt-get: browser tests will skip."; \
 	fi
 
-install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test chromium
+# JupyterHub's proxy, configurable-http-proxy, pinned in package.json/package-lock.json.
+PROXY := node_modules/.bin/configurable-http-proxy
+
+$(PROXY): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for JupyterHub's proxy (apt-get install npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# setfacl (Debian's acl): `make hub` lets its accounts' group through folders above the course
+# environment that let nobody else through (a Python under /root, say). Same rules as chromium.
+acl:
+	@if command -v setfacl >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's acl for the hub (apt-get)..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq acl \
+			>/dev/null || echo "Could not install acl: hub tests will skip (fail if CI=true)."; \
+	fi
+
+install: $(VENV)/.installed $(PROXY)
+install-test: install $(VENV)/.installed-test chromium acl
 
 lab: install
 	@echo "Starting JupyterLab on the course. Open the http://127.0.0.1:$(PORT)/lab?token=... URL printed below;"
@@ -57,6 +75,18 @@ lab: install
 
 test: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The course for a whole class on this machine (as root: it creates the roster's Unix users):
+# JupyterHub on http://127.0.0.1:$(HUB_PORT)/ with nbgrader's exchange and grade-on-submit.
+# Prints the URL and the accounts; `make hub-stop` stops everything it started.
+HUB_PORT ?= 8000
+ROSTER ?= hub/roster.toml
+
+hub: install acl
+	$(BIN)/autograder hub start --roster $(ROSTER) --port $(HUB_PORT) $(HUB_ARGS)
+
+hub-stop:
+	$(BIN)/autograder hub stop
 
 # Grade the bundled sample class(es): parallel, sandboxed, hidden tests kept out of feedback.
 # Writes graded/grades.csv, graded/NN-slug-cells.csv and -outcomes.csv, graded/feedback/.
@@ -88,6 +118,6 @@ check: install-test
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules
 	find . -path ./autograder -prune -o -path ./$(VENV) -prune -o -name artifacts -type d -prune \
 		-exec rm -rf {} +

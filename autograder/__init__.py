@@ -4,6 +4,7 @@
   reloaded in a sandboxed child, and compared with the live model (`check_artifact` for lesson
   test cells, `autograder inspect|verify` for terminals and scripts).
 - `grading/`: the grading pipeline over nbgrader (`autograder grade`).
+- `hub/`: the course for a whole class on JupyterHub, with grading on submit (`autograder hub`).
 - `course/`: what the lessons import (dataset, model class, quiz, step-through, tables, plots,
   registry) and what authors run (`autograder lessons`).
 - `pages/`: the reference pages in docs/ (format guide, claims ledger, error atlas, glossary,
@@ -44,6 +45,18 @@ One line per module:
       redact.py              keep hidden tests out of feedback
       integrity.py           fingerprint what grading must never change
       report.py              the instructor's CSVs and summary table
+    hub/
+      roster.py              the class: who may log in, as what, with which password
+      auth.py                the hub's login: each roster account with its own password
+      settings.py            everything the hub and its service need, in one JSON file
+      setup.py               accounts, homes, the exchange, the instructor's course (as root)
+      config.py              JupyterHub's configuration, built from the settings
+      control.py             start, stop and look at the hub (`autograder hub`)
+      service.py             grade on submit: a hub service that grades and returns feedback
+      inbound.py             the service's side of nbgrader's exchange
+      journal.py             the service's memory of submissions and gradings
+      policy.py              the instructor's say over grading on submit, per assignment
+      grader.py              how the service runs the grader, in a subprocess
     course/
       credit.py              the synthetic credit-scoring dataset of every lesson
       models.py              CreditMLP, importable so weights-only files can be checked
@@ -53,6 +66,11 @@ One line per module:
       display.py             widgets that degrade to text where widgets do not render
       lesson.py              a lesson's setup in one call, and quiet library calls
       measure.py             measuring on the learner's machine: best-of timings, quick mode
+      torchkit.py            PyTorch helpers: tensors, resumable training, GPU-tagged saves
+      payloads.py            contained attacks: a payload box, crafted pickles, the scanners
+      provenance.py          a model's metadata: data and code hashes, versions, where it lives
+      versions.py            a pickle recorded by an older scikit-learn release, for lesson 02
+      weights.py             parameter and byte counts of MLP weights, without torch
       timing.py              how long a lesson's core path takes, by one stated model
       tables.py              lesson tables of raw measurements, one unit per column
       verdicts.py            lesson sentences computed from the table beside them
@@ -80,6 +98,7 @@ One line per module:
       lessons.py             autograder lessons: regenerate or check lessons/
       samples.py             autograder samples: write a sample class
       bench.py               autograder bench: measure, rewrite docs/benchmarks.md
+      hub.py                 autograder hub: start, stop or look at the class hub
       pages.py               autograder pages: regenerate the reference pages in docs/
     common/
       paths.py               ROOT, the course's nbgrader config, the venv's environment

@@ -1,14 +1,14 @@
 """The benchmark suite behind `autograder bench` (`make bench`): run sections, write reports.
 
-`run` runs the sections in order (grading, artifacts, course, serialization, formats, setup),
-prints progress to stderr, then writes the markdown report, its plot (`images/<name>.png` next
-to the report) and the same figures as data (`<name>.json`), which the generated pages quote
-(the format guide, the claims ledger: `autograder.pages`). A run of some sections keeps the
-other sections' data from the previous JSON, each with the time it was measured. A section that
-fails becomes a one-line note in the report and the others still run. Quick mode (tiny inputs,
-to check that everything runs) writes to a temporary folder unless `out` is given, so it never
-overwrites the real results. It returns 0 when every section ran, 1 when one failed (the report
-is written either way).
+`run` runs the sections in order (grading, artifacts, course, serialization, formats, setup,
+hub), prints progress to stderr, then writes the markdown report, its plot
+(`images/<name>.png` next to the report) and the same figures as data (`<name>.json`), which
+the generated pages quote (the format guide, the claims ledger: `autograder.pages`). A run of
+some sections keeps the other sections' data from the previous JSON, each with the time it was
+measured. A section that fails becomes a one-line note in the report and the others still
+run. Quick mode (tiny inputs, to check that everything runs) writes to a temporary folder
+unless `out` is given, so it never overwrites the real results. It returns 0 when every
+section ran, 1 when one failed (the report is written either way).
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ from autograder.common.paths import ROOT
 from autograder.common.text import error_line
 from bench.core import Section, describe_machine, plot, progress, render, results
 
-SECTIONS = ("grading", "artifacts", "course", "serialization", "formats", "setup")
+SECTIONS = ("grading", "artifacts", "course", "serialization", "formats", "setup", "hub")
 TITLES = {"grading": "Grading throughput", "artifacts": "Artifact checks",
           "course": "Course execution", "serialization": "Serialization throughput",
-          "formats": "Format guide figures", "setup": "Setup"}
+          "formats": "Format guide figures", "setup": "Setup",
+          "hub": "Grade on submit (JupyterHub)"}
 DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"
 QUICK_OUT = Path(tempfile.gettempdir()) / "bench-quick" / "benchmarks.md"
 
