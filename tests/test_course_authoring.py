@@ -135,7 +135,7 @@ def test_an_ungraded_notebook_has_nothing_to_grade(assignment):
     for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS"):
         assert marker not in json.dumps(nb), marker
     assert timing.lesson_time(assignment).tasks == (), "an ungraded notebook has no ✍️ tasks"
-    assert assignment not in BANKS or not quizbank.read(BANKS[assignment]).checkpoint
+    assert assignment not in BANKS or not quizbank.read(BANKS[assignment]).graded
 
 
 @pytest.mark.parametrize("assignment", GRADED)
