@@ -12,7 +12,7 @@ PORT ?= 8888
 export PATH := $(BIN):$(PATH)
 export JUPYTER_PATH := $(abspath $(VENV))/share/jupyter
 
-.PHONY: install install-test chromium acl lab test grade bench lessons check clean hub hub-stop
+.PHONY: install install-test chromium acl lab test grade bench pages lessons check clean hub hub-stop
 
 # Stamps make setup idempotent: pip runs again only when a requirements file changes.
 $(BIN)/python:
@@ -24,6 +24,10 @@ $(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-test.txt
+	@touch $@
+
+$(VENV)/.installed-bench: requirements-bench.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-bench.txt
 	@touch $@
 
 # The browser tests (tests/test_browser.py) drive Debian's chromium through Playwright; a
@@ -93,9 +97,17 @@ grade: install
 
 # Measure the course and the grader (about 15 min on 2 cores; run it on a quiet machine):
 # grading against stock nbgrader, artifact checks, each lesson's run time, serialization
-# throughput, install time. Rewrites docs/benchmarks.md and docs/images/benchmarks.png.
-bench: install
+# throughput, every route of the format guide, install time. Rewrites docs/benchmarks.md, its
+# data (docs/benchmarks.json) and docs/images/benchmarks.png, then the pages that quote it.
+# requirements-bench.txt adds LightGBM, XGBoost and Keras, for the guide's native-format rows.
+bench: install $(VENV)/.installed-bench
 	$(BIN)/autograder bench $(BENCH_ARGS)
+	$(BIN)/autograder pages
+
+# Regenerate docs/formats.md, claims.md, errors.md, glossary.md and reading.md from their data
+# (docs/benchmarks.json, the mistakes catalogue, autograder/pages/*.toml); `make bench` does too.
+pages: install
+	$(BIN)/autograder pages
 
 # Regenerate the student versions from the single source (never edit lessons/ by hand).
 lessons: install

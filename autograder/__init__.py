@@ -7,6 +7,8 @@
 - `hub/`: the course for a whole class on JupyterHub, with grading on submit (`autograder hub`).
 - `course/`: what the lessons import (dataset, model class, quiz, step-through, tables, plots,
   registry) and what authors run (`autograder lessons`).
+- `pages/`: the reference pages in docs/ (format guide, claims ledger, error atlas, glossary,
+  reading), generated from measured data and the mistakes catalogue (`autograder pages`).
 - `cli/` is the one command line, `common/` what all parts share.
 
 One line per module:
@@ -80,6 +82,16 @@ One line per module:
       registry.py            a file-based model registry with audited promotion
       authoring.py           generate lessons/ from solutions/ and validate both trees
       capstone.py            lesson 07's release job, loaders as text, fresh-start timings
+      outline.py             the lessons in order, read from the student notebooks
+      setup_check.py         lesson 00's setup check: pins, kernel, checker, sandbox walls
+    pages/
+      figures.py             the measured figures they quote (docs/benchmarks.json)
+      markdown.py            tables, escaping and lesson links for the pages
+      links.py               every link into a lesson must open one of its headings
+      formats.py             docs/formats.md: the format decision guide
+      claims.py              docs/claims.md: the syllabus's claims, decided by figures
+      errors.py              docs/errors.md: the error atlas, from the mistakes catalogue
+      reference.py           docs/glossary.md and docs/reading.md
     cli/
       __init__.py            the root parser: one module per subcommand
       inspect.py             autograder inspect: analyse a file without running it
@@ -89,6 +101,7 @@ One line per module:
       samples.py             autograder samples: write a sample class
       bench.py               autograder bench: measure, rewrite docs/benchmarks.md
       hub.py                 autograder hub: start, stop or look at the class hub
+      pages.py               autograder pages: regenerate the reference pages in docs/
     common/
       paths.py               ROOT, the course's nbgrader config, the venv's environment
       text.py                one-line text: first_line, last_line, error_line

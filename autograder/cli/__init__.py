@@ -16,7 +16,7 @@ import importlib
 import json
 import sys
 
-COMMANDS = ("inspect", "verify", "grade", "lessons", "samples", "bench", "hub")
+COMMANDS = ("inspect", "verify", "grade", "lessons", "samples", "bench", "hub", "pages")
 
 
 class UsageError(Exception):
