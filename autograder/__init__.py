@@ -33,6 +33,10 @@ One line per module:
       orchestrator.py        grade(): one assignment from intake to reports
       intake.py              import submissions (folder or LMS zip) into submitted/
       course.py              the grading course directory and its nbgrader settings
+      gradebook.py           what grading reads from and writes to gradebooks (nbgrader's API)
+      converters.py          run one of nbgrader's converters, and say why it failed in a line
+      reference.py           the solution's own grading time: what a submission's limits are
+      usage.py               what a process tree used: CPU time, and time spent waiting
       samples.py             the bundled sample classes and their expected grades
       limits.py              per-submission resource limits, and how to apply them
       sandbox.py             Linux namespaces for a grading job, reported honestly
