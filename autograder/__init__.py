@@ -4,8 +4,11 @@
   reloaded in a sandboxed child, and compared with the live model (`check_artifact` for lesson
   test cells, `autograder inspect|verify` for terminals and scripts).
 - `grading/`: the grading pipeline over nbgrader (`autograder grade`).
+- `hub/`: the course for a whole class on JupyterHub, with grading on submit (`autograder hub`).
 - `course/`: what the lessons import (dataset, model class, quiz, step-through, tables, plots,
   registry) and what authors run (`autograder lessons`).
+- `pages/`: the reference pages in docs/ (format guide, claims ledger, error atlas, glossary,
+  reading), generated from measured data and the mistakes catalogue (`autograder pages`).
 - `cli/` is the one command line, `common/` what all parts share.
 
 One line per module:
@@ -30,6 +33,10 @@ One line per module:
       orchestrator.py        grade(): one assignment from intake to reports
       intake.py              import submissions (folder or LMS zip) into submitted/
       course.py              the grading course directory and its nbgrader settings
+      gradebook.py           what grading reads from and writes to gradebooks (nbgrader's API)
+      converters.py          run one of nbgrader's converters, and say why it failed in a line
+      reference.py           the solution's own grading time: what a submission's limits are
+      usage.py               what a process tree used: CPU time, and time spent waiting
       samples.py             the bundled sample classes and their expected grades
       limits.py              per-submission resource limits, and how to apply them
       sandbox.py             Linux namespaces for a grading job, reported honestly
@@ -42,15 +49,33 @@ One line per module:
       redact.py              keep hidden tests out of feedback
       integrity.py           fingerprint what grading must never change
       report.py              the instructor's CSVs and summary table
+    hub/
+      roster.py              the class: who may log in, as what, with which password
+      auth.py                the hub's login: each roster account with its own password
+      settings.py            everything the hub and its service need, in one JSON file
+      setup.py               accounts, homes, the exchange, the instructor's course (as root)
+      config.py              JupyterHub's configuration, built from the settings
+      control.py             start, stop and look at the hub (`autograder hub`)
+      service.py             grade on submit: a hub service that grades and returns feedback
+      inbound.py             the service's side of nbgrader's exchange
+      journal.py             the service's memory of submissions and gradings
+      policy.py              the instructor's say over grading on submit, per assignment
+      grader.py              how the service runs the grader, in a subprocess
     course/
       credit.py              the synthetic credit-scoring dataset of every lesson
       models.py              CreditMLP, importable so weights-only files can be checked
+      onnxlab.py             lesson 04's helpers: ONNX contracts, sessions with stated threads
       mistakes.py            the catalogue of mistakes the course recognises (mistakes.toml)
       quiz.py                checkpoint quizzes with instant feedback
       tracker.py             step through a lesson's code, tabulating each name
       display.py             widgets that degrade to text where widgets do not render
       lesson.py              a lesson's setup in one call, and quiet library calls
       measure.py             measuring on the learner's machine: best-of timings, quick mode
+      torchkit.py            PyTorch helpers: tensors, resumable training, GPU-tagged saves
+      payloads.py            contained attacks: a payload box, crafted pickles, the scanners
+      provenance.py          a model's metadata: data and code hashes, versions, where it lives
+      versions.py            a pickle recorded by an older scikit-learn release, for lesson 02
+      weights.py             parameter and byte counts of MLP weights, without torch
       timing.py              how long a lesson's core path takes, by one stated model
       tables.py              lesson tables of raw measurements, one unit per column
       verdicts.py            lesson sentences computed from the table beside them
@@ -60,6 +85,17 @@ One line per module:
       guard.py               what must never reach a student, checked on executed notebooks
       registry.py            a file-based model registry with audited promotion
       authoring.py           generate lessons/ from solutions/ and validate both trees
+      capstone.py            lesson 07's release job, loaders as text, fresh-start timings
+      outline.py             the lessons in order, read from the student notebooks
+      setup_check.py         lesson 00's setup check: pins, kernel, checker, sandbox walls
+    pages/
+      figures.py             the measured figures they quote (docs/benchmarks.json)
+      markdown.py            tables, escaping and lesson links for the pages
+      links.py               every link into a lesson must open one of its headings
+      formats.py             docs/formats.md: the format decision guide
+      claims.py              docs/claims.md: the syllabus's claims, decided by figures
+      errors.py              docs/errors.md: the error atlas, from the mistakes catalogue
+      reference.py           docs/glossary.md and docs/reading.md
     cli/
       __init__.py            the root parser: one module per subcommand
       inspect.py             autograder inspect: analyse a file without running it
@@ -68,6 +104,8 @@ One line per module:
       lessons.py             autograder lessons: regenerate or check lessons/
       samples.py             autograder samples: write a sample class
       bench.py               autograder bench: measure, rewrite docs/benchmarks.md
+      hub.py                 autograder hub: start, stop or look at the class hub
+      pages.py               autograder pages: regenerate the reference pages in docs/
     common/
       paths.py               ROOT, the course's nbgrader config, the venv's environment
       text.py                one-line text: first_line, last_line, error_line

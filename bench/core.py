@@ -27,7 +27,7 @@ from pathlib import Path
 
 from autograder.common.paths import venv_environment
 from autograder.common.text import last_line
-from autograder.common.units import DASH, number, ratio
+from autograder.common.units import DASH, number, ratio, size
 
 MB = 1e6  # throughput in decimal megabytes per second, like disks and networks
 AUTOGRADER = str(Path(sys.executable).with_name("autograder"))  # the course's command line
@@ -41,6 +41,7 @@ class Measurement:
     unit: str  # "s", "MB/s", "×", "% of memcpy"
     values: tuple[float, ...]  # one per repetition, raw
     _: KW_ONLY
+    key: str = ""  # stable id in benchmarks.json, for pages that quote this figure
     goal: float | None = None  # threshold, in `unit`
     higher_is_better: bool = False  # goal direction: value >= goal if True, else value <= goal
     note: str = ""  # one short line shown in the table
@@ -100,6 +101,8 @@ class Section:
     measurements: list[Measurement]
     notes: list[str] = field(default_factory=list)  # markdown bullets: caveats, exclusions
     seconds: float = 0.0  # how long the section took
+    facts: dict = field(default_factory=dict)  # observations that are not numbers: key -> value
+    plotted: bool = True  # False for sections with too many rows for the summary plot
 
     @property
     def goals(self) -> tuple[int, int]:
@@ -115,6 +118,8 @@ def with_unit(value: float, unit: str) -> str:
     """A measurement's value next to its unit (the unit of a table row, e.g. "% of memcpy")."""
     if unit == "×":
         return ratio(value)
+    if unit == "bytes":
+        return size(value)
     return f"{number(value)} {unit}" if unit else number(value)
 
 
@@ -294,10 +299,41 @@ def render(sections: list[Section], machine: Machine, *, command: str, total_sec
             out += [section.intro.strip(), ""]
         if section.measurements:
             out += markdown_table(section.measurements) + [""]
+        if section.facts:
+            out += ["| Observed | |", "|---|---|"]
+            out += [f"| {key} | {fact_text(value)} |" for key, value in section.facts.items()]
+            out.append("")
         if section.notes:
             out += [f"- {note}" for note in section.notes] + [""]
         out += [f"*Section time: {section.seconds:.0f} s.*", ""]
     return "\n".join(out)
+
+
+def fact_text(value) -> str:
+    """A fact as a table cell: yes/no, a list joined, text with its pipes escaped."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        value = ", ".join(map(str, value)) or DASH
+    return str(value).replace("|", "\\|")
+
+
+def results(sections: list[Section], machine: Machine, *, command: str, total_seconds: float,
+            when: datetime, quick: bool) -> dict:
+    """The run as data (docs/benchmarks.json): what the generated pages quote, by key."""
+    return {
+        "schema": 1, "command": command, "started": f"{when:%Y-%m-%d %H:%M} UTC",
+        "seconds": round(total_seconds, 1), "quick": quick,
+        "machine": {"cpu": machine.cpu, "cores": machine.cores,
+                    "ram_gib": round(machine.ram_gb, 1), "os": machine.os,
+                    "python": machine.python, "packages": machine.packages},
+        "sections": [{"key": s.key, "title": s.title, "seconds": round(s.seconds, 1),
+                      "notes": s.notes, "facts": s.facts,
+                      "measurements": [{"key": m.key, "name": m.name, "unit": m.unit,
+                                        "values": list(m.values), "median": m.median, "n": m.n}
+                                       for m in s.measurements]}
+                     for s in sections],
+    }
 
 
 def anchor(title: str) -> str:
@@ -317,7 +353,7 @@ def plot(sections: list[Section], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     panels = []
-    for section in sections:
+    for section in [s for s in sections if s.plotted]:
         units: dict[str, list[Measurement]] = {}
         for m in section.measurements:
             units.setdefault(m.unit, []).append(m)

@@ -1,11 +1,16 @@
 """Grading throughput: `autograder grade` against stock, sequential `nbgrader autograde`.
 
-Both grade the same submissions of the sample class, in turn, several times (the order flips
-each repetition, so drift in the machine's speed hits both alike). Stock nbgrader runs in a
-throwaway course directory outside the repository, as an instructor would run it: its
-gradebook and release made beforehand, untimed, then `nbgrader autograde ASSIGNMENT --create
---force` timed. Ours is the whole command, from the zip-or-folder intake to grades.csv and the
-feedback HTML, with 2 workers on 2 cores.
+The same submissions of the sample class are graded, in turn, several times (the order rotates
+each repetition, so drift in the machine's speed hits all alike), three ways:
+- stock nbgrader, in a throwaway course directory outside the repository, as an instructor
+  would run it: its gradebook and release made beforehand, untimed, then `nbgrader autograde
+  ASSIGNMENT --force` timed (and `nbgrader generate_feedback`, for the same outputs as ours);
+- ours on identical work (`--full`): every cell runs exactly as in stock nbgrader;
+- ours in quick mode (the default): the kernel runs with AUTOGRADER_QUICK=1, so the lessons'
+  measurement cells measure less; tests and graded figures are the same.
+Ours is the whole command, from the intake to grades.csv and the feedback HTML, with 2
+workers on 2 cores. The solution's reference time (what the limits come from) is measured
+once beforehand, untimed like stock's release, and reported on its own row.
 
 Both time each notebook's own run with the same hook (`autograder.grading.timed`), so the
 overhead is measured, not guessed: what a submission costs beyond running its notebook.
@@ -24,8 +29,10 @@ import tempfile
 from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 
-from autograder.common.paths import ROOT, course_config
+from autograder.common.paths import ROOT
+from autograder.course.measure import QUICK_VARIABLE
 from autograder.grading import samples
+from autograder.grading.course import GradingCourse
 from autograder.grading.timed import read_timings
 from bench.core import AUTOGRADER, Measurement, Section, progress, python_env, run_command
 
@@ -35,6 +42,7 @@ STUDENTS = ("correct", "partly-right", "class-in-notebook", "text-mode")
 QUICK_STUDENTS = ("stubs",)
 REPS = 3
 TIMEOUT = 1800  # seconds for one whole grading command: a stuck run is a note, not a hang
+KINDS = ("stock", "identical", "quick")
 
 STOCK_TIMING = """
 # Added by `make bench`: time each notebook's own run exactly as the course's grader does.
@@ -79,10 +87,17 @@ def stock_course(assignment: str, submissions: Path, where: Path) -> Path:
     for student in sorted(submissions.iterdir()):
         shutil.copytree(student, course / "submitted" / student.name / assignment)
     done = run_command([sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
-                        "--force"], cwd=course, env=python_env())
+                        "--force"], cwd=course, env=stock_env())
     if done.problem:
         raise RuntimeError(f"stock generate_assignment failed: {done.problem}")
     return course
+
+
+def stock_env() -> dict:
+    """Stock nbgrader runs the lessons as students do: no quick mode."""
+    env = python_env()
+    env.pop(QUICK_VARIABLE, None)
+    return env
 
 
 def gradebook_scores(course: Path, assignment: str) -> dict[str, float]:
@@ -90,29 +105,30 @@ def gradebook_scores(course: Path, assignment: str) -> dict[str, float]:
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}",
-                   course_config(ROOT).CourseDirectory.course_id) as gb:
+                   GradingCourse.open(ROOT).course_id) as gb:
         return {s.student.id: float(s.score) for s in gb.assignment_submissions(assignment)}
 
 
 def run_stock(course: Path, assignment: str) -> Run:
     timing = course.parent / "stock-execute.jsonl"
     timing.unlink(missing_ok=True)
-    done = run_command([sys.executable, "-m", "nbgrader", "autograde", assignment, "--create",
-                        "--force"], cwd=course, env=python_env(), timeout=TIMEOUT)
+    done = run_command([sys.executable, "-m", "nbgrader", "autograde", assignment, "--force"],
+                       cwd=course, env=stock_env(), timeout=TIMEOUT)
     if done.problem:
         raise RuntimeError(f"stock autograde failed: {done.problem}")
     feedback = run_command([sys.executable, "-m", "nbgrader", "generate_feedback", assignment,
-                            "--force"], cwd=course, env=python_env(), timeout=TIMEOUT)
+                            "--force"], cwd=course, env=stock_env(), timeout=TIMEOUT)
     if feedback.problem:
         raise RuntimeError(f"stock generate_feedback failed: {feedback.problem}")
     return Run(done.seconds, read_timings(timing), gradebook_scores(course, assignment),
                feedback_seconds=feedback.seconds)
 
 
-def run_ours(assignment: str, submissions: Path, out: Path, workers: int) -> Run:
-    done = run_command([AUTOGRADER, "grade", assignment,
-                        "--submissions", str(submissions), "--out", str(out),
-                        "--workers", str(workers)], env=python_env(), timeout=TIMEOUT)
+def run_ours(assignment: str, submissions: Path, out: Path, workers: int, quick: bool) -> Run:
+    done = run_command([AUTOGRADER, "grade", assignment, "--course", str(ROOT),
+                        "--submissions", str(submissions),
+                        "--out", str(out), "--workers", str(workers),
+                        *([] if quick else ["--full"])], env=python_env(), timeout=TIMEOUT)
     if done.problem:
         raise RuntimeError(f"autograder grade failed: {done.problem}")
     with open(out / f"{assignment}-outcomes.csv", newline="") as f:
@@ -123,85 +139,129 @@ def run_ours(assignment: str, submissions: Path, out: Path, workers: int) -> Run
                job_overheads=tuple(j - e for j, e in zip(jobs, runs, strict=True)))
 
 
+def measure_reference(assignment: str, out: Path) -> dict[bool, float]:
+    """Each mode's one-time measurement of the solution, made now (untimed, like stock's
+    release): how long it took."""
+    from autograder.grading import reference
+    from autograder.grading.orchestrator import measure_solution
+
+    cost = {}
+    for quick in (True, False):
+        measure_solution(assignment, course=ROOT, out=out, quick=quick, again=True)
+        measured = reference.cached(reference.key(GradingCourse.open(ROOT), assignment, quick))
+        if measured is None:
+            raise RuntimeError("the solution's reference time was not measured")
+        cost[quick] = measured.wall_seconds
+    return cost
+
+
 def differences(stock: dict[str, float], ours: dict[str, float]) -> list[str]:
     return [f"{s}: stock {stock.get(s)}, ours {ours.get(s)}"
             for s in sorted(set(stock) | set(ours))
             if s not in stock or s not in ours or abs(stock[s] - ours[s]) > 1e-9]
 
 
+def ratios(runs: dict[str, list[Run]], mode: str) -> tuple[float, ...]:
+    """Stock time over ours, within each repetition."""
+    return tuple(s.seconds / o.seconds for s, o in zip(runs["stock"], runs[mode], strict=True))
+
+
 def measure(assignment: str, students: tuple[str, ...], reps: int, workers: int,
-            scratch: Path) -> Section:
+            scratch: Path, *, reference: bool = True) -> Section:
+    """The section; `reference` False (a quick check) leaves the solution's measurement to the
+    first run of ours, timed, and its row out."""
     submissions = sample_submissions(assignment, students, scratch / "class")
     n = len(list(submissions.iterdir()))
     course = stock_course(assignment, submissions, scratch)
-    stock_runs, our_runs = [], []
+    reference_cost = {}
+    if reference:
+        progress("grading: measuring the solution's reference time in each mode (untimed)")
+        reference_cost = measure_reference(assignment, scratch / "reference")
+    runs: dict[str, list[Run]] = {kind: [] for kind in KINDS}
     for rep in range(reps):
-        order = ("stock", "ours") if rep % 2 == 0 else ("ours", "stock")
+        order = KINDS[rep % 3:] + KINDS[:rep % 3]
         for kind in order:
             progress(f"grading: repetition {rep + 1}/{reps}, {kind} ({n} submissions)")
             if kind == "stock":
-                stock_runs.append(run_stock(course, assignment))
+                runs[kind].append(run_stock(course, assignment))
             else:  # the same output folder each time, as an instructor regrading would
-                our_runs.append(run_ours(assignment, submissions, scratch / "graded", workers))
+                runs[kind].append(run_ours(assignment, submissions, scratch / kind, workers,
+                                           quick=kind == "quick"))
 
-    mismatches = [f"repetition {i + 1}: {d}" for i, (s, o) in
-                  enumerate(zip(stock_runs, our_runs, strict=True)) for d in differences(
-                      s.scores, o.scores)]
-    fixed = [o.seconds - sum(o.job_seconds) / workers for o in our_runs]
+    mismatches = [f"{kind}, repetition {i + 1}: {d}" for kind in ("identical", "quick")
+                  for i, (s, o) in enumerate(zip(runs["stock"], runs[kind], strict=True))
+                  for d in differences(s.scores, o.scores)]
+    stock, identical, quick = runs["stock"], runs["identical"], runs["quick"]
     rows = [
         Measurement(f"stock `nbgrader autograde`, sequential, {n} submissions", "s",
-                    tuple(r.seconds for r in stock_runs)),
-        Measurement(f"`autograder grade`, {workers} workers, {n} submissions", "s",
-                    tuple(r.seconds for r in our_runs),
+                    tuple(r.seconds for r in stock)),
+        Measurement(f"`autograder grade --full`, {workers} workers: identical work", "s",
+                    tuple(r.seconds for r in identical),
                     note="intake, sandboxed autograde, feedback HTML, merge, CSVs"),
-        Measurement("speed-up (stock time / ours), same repetition", "×",
-                    tuple(s.seconds / o.seconds for s, o in
-                          zip(stock_runs, our_runs, strict=True)),
-                    goal=1.8, higher_is_better=True),
+        Measurement(f"`autograder grade`, {workers} workers, quick mode", "s",
+                    tuple(r.seconds for r in quick), note="AUTOGRADER_QUICK=1 in the kernel"),
+        Measurement("speed-up on identical work (stock time / ours)", "×",
+                    ratios(runs, "identical"), goal=1.8, higher_is_better=True),
+        Measurement("speed-up with quick mode (stock time / ours)", "×", ratios(runs, "quick"),
+                    goal=2.5, higher_is_better=True),
         Measurement("stock `nbgrader generate_feedback` afterwards", "s",
-                    tuple(r.feedback_seconds for r in stock_runs),
+                    tuple(r.feedback_seconds for r in stock),
                     note="the feedback HTML ours makes inside its run"),
-        Measurement("speed-up against stock autograde + generate_feedback", "×",
-                    tuple((s.seconds + s.feedback_seconds) / o.seconds for s, o in
-                          zip(stock_runs, our_runs, strict=True)),
+        Measurement("speed-up on identical work against stock autograde + generate_feedback",
+                    "×", tuple((s.seconds + s.feedback_seconds) / o.seconds
+                               for s, o in zip(stock, identical, strict=True)),
                     note="the same outputs on both sides"),
-        Measurement("projected speed-up for a large class", "×",
+        Measurement("grading one submission in quick mode / the lesson's full run", "×",
+                    tuple((statistics.mean(q.job_seconds)) / (s.execute_seconds / n)
+                          for s, q in zip(stock, quick, strict=True)), goal=0.5,
+                    note="a submission's whole job, over the notebook's run as students run "
+                         "it (stock's, kernel start included)"),
+        Measurement("projected speed-up for a large class, identical work", "×",
                     tuple((s.seconds / n) / (statistics.mean(o.job_seconds) / workers)
-                          for s, o in zip(stock_runs, our_runs, strict=True)),
+                          for s, o in zip(stock, identical, strict=True)),
                     note="stock time per submission / (ours per submission / workers): "
                          "start-up and merge amortized"),
         Measurement("ours: overhead per submission beyond its notebook's run", "s",
-                    tuple(x for r in our_runs for x in r.job_overheads), goal=1.5,
+                    tuple(x for r in identical for x in r.job_overheads), goal=1.5,
                     note="each submission's time in a worker minus its notebook's run"),
         Measurement("ours: fixed cost per command (start, definition, merge, export)", "s",
-                    tuple(fixed), note="≈ wall time − Σ submission times / workers"),
+                    tuple(o.seconds - sum(o.job_seconds) / workers for o in identical),
+                    note="≈ wall time − Σ submission times / workers"),
+        *([Measurement("ours: measuring the solution once per version (cached)", "s",
+                       tuple(reference_cost.values()),
+                       note="quick and full mode; what the time limits come from")]
+          if reference_cost else []),
         Measurement("stock: overhead per submission beyond its notebook's run", "s",
-                    tuple((r.seconds - r.execute_seconds) / n for r in stock_runs),
+                    tuple((r.seconds - r.execute_seconds) / n for r in stock),
                     note="(wall time − Σ notebook runs) / submissions, start-up included"),
         Measurement("notebook run per submission, stock (one at a time)", "s",
-                    tuple(r.execute_seconds / n for r in stock_runs)),
-        Measurement(f"notebook run per submission, ours ({workers} at a time)", "s",
-                    tuple(r.execute_seconds / n for r in our_runs),
+                    tuple(r.execute_seconds / n for r in stock)),
+        Measurement(f"notebook run per submission, ours ({workers} at a time), identical", "s",
+                    tuple(r.execute_seconds / n for r in identical),
                     note="two kernels share the two cores"),
+        Measurement(f"notebook run per submission, ours ({workers} at a time), quick", "s",
+                    tuple(r.execute_seconds / n for r in quick)),
     ]
     notes = [
         f"Submissions: {', '.join(sorted(p.name for p in submissions.iterdir()))} from the "
         f"{assignment} sample class (`samples/{assignment}/class.toml`). The hostile ones "
         "(loops forever, memory hog, snoop, tamper) are left out: stock nbgrader runs them "
         "with no limit or sandbox, and `make test` grades them with ours.",
-        "Grades identical in every repetition: " + (
+        "Grades identical to stock's in every repetition, in both modes: " + (
             "yes, for every submission." if not mismatches else
             f"**NO, {len(mismatches)} differences**: " + "; ".join(mismatches[:5])),
-        "Timed with `autograder.grading.timed.TimedExecute` in both, from kernel start to "
-        "kernel shutdown; stock's gradebook and release were made before timing "
+        "Timed with `autograder.grading.timed.TimedExecute` in all three, from kernel start "
+        "to kernel shutdown; stock's gradebook and release were made before timing "
         "(`nbgrader generate_assignment`), ours makes its own inside the timed command.",
+        "Quick mode only pays where a lesson's measurement cells read AUTOGRADER_QUICK "
+        "(`autograder.course.measure`); a lesson that does not runs the same work in both.",
     ]
     intro = (
         f"The same {n} submissions of `{assignment}` graded by stock nbgrader, one at a time, "
-        f"and by the course's grader with {workers} workers, alternately, {reps} times. The "
-        "speed-up is taken within each repetition. Overhead is what grading costs beyond "
-        "running the notebook itself (kernel start to shutdown), measured by the same hook "
-        "in both.")
+        f"and by the course's grader with {workers} workers, on identical work and in quick "
+        f"mode, in rotating order, {reps} times. Each speed-up is taken within a repetition. "
+        "Overhead is what grading costs beyond running the notebook itself (kernel start to "
+        "shutdown), measured by the same hook in all three.")
     return Section("grading", "Grading throughput", intro, rows, notes)
 
 
@@ -209,5 +269,5 @@ def run(quick: bool = False) -> Section:
     students = QUICK_STUDENTS if quick else STUDENTS
     workers = min(2, os.cpu_count() or 1) if not quick else 1
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
-        return measure(ASSIGNMENT, students, 1 if quick else REPS, workers, Path(tmp))
-
+        return measure(ASSIGNMENT, students, 1 if quick else REPS, workers, Path(tmp),
+                       reference=not quick)

@@ -35,6 +35,7 @@ class Codec:
     suffix: str
     save: Callable[[np.ndarray, Path], None]
     load: Callable[[Path], np.ndarray]
+    key: str = ""  # its rows' keys in benchmarks.json: KEY-save, KEY-load, KEY-save-exponent
 
 
 def _pickle_save(array, path):
@@ -111,13 +112,17 @@ def _onnx_load(path):
 
 
 CODECS = (
-    Codec("pickle protocol 5", ".pkl", _pickle_save, _pickle_load),
-    Codec("joblib (uncompressed)", ".joblib", _joblib_save, _joblib_load),
-    Codec("numpy .npy", ".npy", _npy_save, _npy_load),
-    Codec("safetensors (numpy API)", ".safetensors", _safetensors_save, _safetensors_load),
-    Codec("torch.save / torch.load", ".pt", _torch_save, _torch_load),
-    Codec("ONNX initializer", ".onnx", _onnx_save, _onnx_load),
+    Codec("pickle protocol 5", ".pkl", _pickle_save, _pickle_load, "pickle"),
+    Codec("joblib (uncompressed)", ".joblib", _joblib_save, _joblib_load, "joblib"),
+    Codec("numpy .npy", ".npy", _npy_save, _npy_load, "npy"),
+    Codec("safetensors (numpy API)", ".safetensors", _safetensors_save, _safetensors_load,
+          "safetensors"),
+    Codec("torch.save / torch.load", ".pt", _torch_save, _torch_load, "torch"),
+    Codec("ONNX initializer", ".onnx", _onnx_save, _onnx_load, "onnx"),
 )
+SCALING = ("pickle", "torch", "safetensors")  # the save-time exponent's formats
+SCALING_VALUES = (100_000, 1_000_000, 10_000_000)
+QUICK_SCALING_VALUES = (10_000, 100_000, 1_000_000)
 
 
 def choose_folder(size: int) -> tuple[Path, str]:
@@ -196,6 +201,27 @@ def measure(size: int, repeats: int, folder: Path, formats=CODECS
     return seconds, memcpy, problems
 
 
+def scaling(folder: Path, sizes: tuple[int, ...], repeats: int) -> list[Measurement]:
+    """How save time grows with the number of values: the slope of log(time) against
+    log(values) over `sizes` float32 arrays, one fit per round (1 means linear, O(n))."""
+    rng = np.random.default_rng(SEED)
+    arrays = [rng.standard_normal(n, dtype=np.float32) for n in sizes]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-scaling-", dir=folder) as tmp:
+        for fmt in [c for c in CODECS if c.key in SCALING]:
+            path = Path(tmp) / f"array{fmt.suffix}"
+            slopes = []
+            for _ in range(repeats):
+                seconds = [min(_timed(fmt.save, a, path)[0] for _ in range(3)) for a in arrays]
+                slopes.append(float(np.polyfit(np.log(sizes), np.log(seconds), 1)[0]))
+            rows.append(Measurement(f"{fmt.name}: save time exponent", "", tuple(slopes),
+                                    key=f"{fmt.key}-save-exponent",
+                                    note=f"log-log slope, {units.count(sizes[0])} to "
+                                         f"{units.count(sizes[-1])} float32 values; "
+                                         "1 = linear"))
+    return rows
+
+
 def run(quick: bool = False) -> Section:
     start = time.perf_counter()
     size, repeats = (QUICK_BYTES, 3) if quick else (FULL_BYTES, 5)
@@ -228,7 +254,9 @@ def run(quick: bool = False) -> Section:
                 ratios = tuple(100 * m / t for m, t in zip(memcpy, times, strict=True))
                 speed = np.median([size / t for t in times])
                 rows.append(Measurement(f"{fmt.name}: {op}", "% of memcpy", ratios,
-                                        higher_is_better=True, note=units.rate(speed)))
+                                        key=f"{fmt.key}-{op}", higher_is_better=True,
+                                        note=units.rate(speed)))
+        rows += scaling(folder, QUICK_SCALING_VALUES if quick else SCALING_VALUES, repeats)
     intro = f"""
 One float64 array of {units.size(size)} ({size // 8:,} random normal values) was saved
 and loaded by each format, {repeats} times, and each time compared with the original

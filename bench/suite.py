@@ -1,17 +1,21 @@
-"""The benchmark suite behind `autograder bench` (`make bench`): run the sections, write the report.
+"""The benchmark suite behind `autograder bench` (`make bench`): run sections, write reports.
 
-`run` runs the sections in order (grading, artifacts, course, serialization, setup, cluster), prints
-progress to stderr, then writes the markdown report and its plot (`images/<name>.png` next to
-the report). A section that fails becomes a one-line note in the report and the others still
+`run` runs the sections in order (grading, artifacts, course, serialization, formats, setup,
+hub, cluster), prints progress to stderr, then writes the markdown report, its plot
+(`images/<name>.png` next to the report) and the same figures as data (`<name>.json`), which
+the generated pages quote (the format guide, the claims ledger: `autograder.pages`). A run of
+some sections keeps the other sections' data from the previous JSON, each with the time it was
+measured. A section that fails becomes a one-line note in the report and the others still
 run. Quick mode (tiny inputs, to check that everything runs) writes to a temporary folder
-unless `out` is given, so it never overwrites the real results. It returns 0 when every section
-ran, 1 when one failed (the report is written either way).
+unless `out` is given, so it never overwrites the real results. It returns 0 when every
+section ran, 1 when one failed (the report is written either way).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib
+import json
 import os
 import tempfile
 import time
@@ -20,13 +24,15 @@ from pathlib import Path
 
 from autograder.common.paths import ROOT
 from autograder.common.text import error_line
-from bench.core import Section, describe_machine, plot, progress, render
+from bench.core import Section, describe_machine, plot, progress, render, results
 
-SECTIONS = ("grading", "artifacts", "course", "serialization", "setup", "cluster")
+SECTIONS = ("grading", "artifacts", "course", "serialization", "formats", "setup", "hub",
+            "cluster")
 TITLES = {"grading": "Grading throughput", "cluster": "Grading on a cluster",
           "artifacts": "Artifact checks",
           "course": "Course execution", "serialization": "Serialization throughput",
-          "setup": "Setup"}
+          "formats": "Format guide figures", "setup": "Setup",
+          "hub": "Grade on submit (JupyterHub)"}
 DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"
 QUICK_OUT = Path(tempfile.gettempdir()) / "bench-quick" / "benchmarks.md"
 
@@ -85,8 +91,28 @@ def run(*, only=(), quick: bool = False, out: Path | None = None, command: str =
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(sections, machine, command=command, total_seconds=total,
                           when=started, plot=link, quick=quick), encoding="utf-8")
+    data = results(sections, machine, command=command, total_seconds=total, when=started,
+                   quick=quick)
+    write_results(out.with_suffix(".json"), data)
     times = ", ".join(f"{s.key} {s.seconds:.0f} s" for s in sections)
     shown = os.path.relpath(out) if out.is_relative_to(Path.cwd()) else str(out)
     print(f"bench: wrote {shown} in {total:.0f} s ({times})"
           + (f"; failed: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
+
+
+def write_results(path: Path, data: dict) -> None:
+    """Write the run's data; sections this run did not measure come from the previous file,
+    each marked with the run that measured it."""
+    try:
+        previous = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        previous = {}
+    ran = {section["key"] for section in data["sections"]}
+    for section in data["sections"]:
+        section["started"] = data["started"]
+    kept = [{**section, "started": section.get("started", previous.get("started", ""))}
+            for section in previous.get("sections", []) if section["key"] not in ran]
+    data["sections"] = sorted(data["sections"] + kept, key=lambda s: (
+        SECTIONS.index(s["key"]) if s["key"] in SECTIONS else len(SECTIONS)))
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -7,6 +7,7 @@ Nothing here downloads anything: chromium comes from apt (`make test` installs i
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -64,6 +65,28 @@ def missing_browser() -> str | None:
     except ImportError:
         return "the playwright package is not installed: run `make install-test`"
     return None
+
+
+@contextlib.contextmanager
+def launched(timeout_ms: int):
+    """Debian's chromium through Playwright, for a test module's fixture: skips with the reason
+    where it cannot run, except under CI=true, where that is a failure."""
+    import pytest
+
+    reason = missing_browser()
+    if reason is not None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but the browser tests cannot run: {reason}", pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=timeout_ms)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def copy_course(root: Path, dest: Path) -> Path:

@@ -2,11 +2,37 @@
 
 import os
 
+import pytest
+
 from autograder.common.paths import venv_environment
 
 # Like the Makefile: the venv's python3 kernel wins over any user-level kernelspec of the same
 # name, and nbgrader finds `alembic` and friends on PATH.
 os.environ.update(venv_environment())
+
+
+# --- one class hub for every tests/test_hub_*.py module ------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def class_hub():
+    """A real JupyterHub (with its proxy and the grading service) on 127.0.0.1 for a
+    throw-away class: the instructor, two students for the browser, three for the fault test,
+    thirty for the load test. Real Unix accounts, removed with their homes at the end."""
+    from hubclass import CI, NAMES, missing_hub
+
+    reason = missing_hub()
+    if reason is not None:
+        if CI:
+            pytest.fail(f"CI=true but the hub tests cannot run: {reason}", pytrace=False)
+        pytest.skip(reason)
+    from bench.hub import class_hub as start_hub
+    from bench.hub import work_dir
+
+    with work_dir() as work, start_hub(work, NAMES.students, instructor=NAMES.instructor,
+                                       lessons=("01-pickle",)) as hub:
+        yield hub
+
 
 # The project's own servers (PostgreSQL, a Dask cluster) as fixtures, for every test module.
 from cluster_services import dask_scheduler, gradebook_url, postgres_server  # noqa: E402, F401

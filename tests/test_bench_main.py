@@ -83,3 +83,19 @@ def test_quick_mode_never_overwrites_the_real_results_by_default(calls, monkeypa
     assert "**Quick mode:**" in (tmp_path / "quick" / "benchmarks.md").read_text()
     after = bench_main.DEFAULT_OUT.read_bytes() if bench_main.DEFAULT_OUT.exists() else None
     assert after == before
+
+
+def test_the_data_file_keeps_sections_a_partial_run_did_not_measure(tmp_path):
+    path = tmp_path / "benchmarks.json"
+    first = {"started": "day 1", "sections": [
+        {"key": "formats", "measurements": [{"key": "pickle-size", "median": 1.0}]},
+        {"key": "setup", "measurements": []}]}
+    bench_main.write_results(path, first)
+    second = {"started": "day 2", "sections": [{"key": "serialization", "measurements": []},
+                                               {"key": "setup", "measurements": []}]}
+    bench_main.write_results(path, second)
+    import json
+
+    data = json.loads(path.read_text())
+    assert [(s["key"], s["started"]) for s in data["sections"]] == [
+        ("serialization", "day 2"), ("formats", "day 1"), ("setup", "day 2")]

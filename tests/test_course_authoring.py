@@ -8,7 +8,11 @@ student version executes once more, in quick mode (AUTOGRADER_QUICK=1), and ever
 must fail there with the locked cells unchanged.
 
 The lesson standard (docs/authoring.md) applies to lessons that have a question bank,
-solutions/NN-slug/quiz.toml; the others are not converted yet, and its checks skip them, saying so.
+solutions/NN-slug/quiz.toml, and to ungraded notebooks (00-start, the self-assessment); the
+others are not converted yet, and its checks skip them, saying so. An ungraded notebook is marked
+`"autograder": {"graded": false}` in its metadata and has no grade cells: the checks of graded
+lessons (exercises, checkpoint, concept snapshot, a student version that fails) apply to every
+other notebook, unchanged.
 """
 
 from __future__ import annotations
@@ -27,12 +31,16 @@ from bs4 import BeautifulSoup
 from nbformat.v4 import new_output
 
 from autograder.common.paths import ROOT
-from autograder.course import guard, quizbank, timing
+from autograder.course import guard, outline, quizbank, timing
 from autograder.course.authoring import Validation, assignment_ids, drift, validate
 from autograder.course.quiz import LETTERS, Question, Quiz
 
 ASSIGNMENTS = assignment_ids()
-STANDARD = sorted(quizbank.bank_paths())
+BANKS = quizbank.bank_paths()
+UNGRADED = [a for a in ASSIGNMENTS
+            if not outline.graded(json.loads((ROOT / "solutions" / a / f"{a}.ipynb").read_text()))]
+GRADED = [a for a in ASSIGNMENTS if a not in UNGRADED]
+STANDARD = sorted({*BANKS, *UNGRADED})
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 SNAPSHOT_LINES, SNAPSHOT_CHARS = 5, 400
 
@@ -54,6 +62,14 @@ def autograded(nb: dict) -> list[tuple[dict, dict]]:
 def standard(assignment: str) -> None:
     if assignment not in STANDARD:
         pytest.skip(f"{assignment} has no quiz.toml: not yet converted to the lesson standard")
+
+
+def bank_of(assignment: str) -> quizbank.Bank:
+    """The lesson's question bank; skips a notebook that has none (00-start has no quiz)."""
+    standard(assignment)
+    if assignment not in BANKS:
+        pytest.skip(f"{assignment} is ungraded and has no quiz")
+    return quizbank.read(BANKS[assignment])
 
 
 # --- one run of each notebook ------------------------------------------------------------------
@@ -93,7 +109,7 @@ def static_page(solution_run):
 
 
 def test_lessons_are_discovered():
-    assert "01-pickle" in ASSIGNMENTS and "01-pickle" in STANDARD
+    assert "01-pickle" in GRADED and "01-pickle" in STANDARD and "00-start" in UNGRADED
     for assignment in ASSIGNMENTS:
         assert (ROOT / "lessons" / assignment / f"{assignment}.ipynb").is_file(), (
             f"lessons/{assignment} is missing: run `make lessons`")
@@ -111,7 +127,18 @@ def test_notebooks_are_stored_without_outputs(tree, assignment):
             assert cell["outputs"] == [] and cell["execution_count"] is None, cell["source"][:80]
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", UNGRADED)
+def test_an_ungraded_notebook_has_nothing_to_grade(assignment):
+    """Marked ungraded, and nothing in it is graded, solved or hidden: no quiet half-lesson."""
+    nb = notebook("solutions", assignment)
+    assert nbgrader_cells(nb) == [], "an ungraded notebook has no nbgrader cells"
+    for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS"):
+        assert marker not in json.dumps(nb), marker
+    assert timing.lesson_time(assignment).tasks == (), "an ungraded notebook has no ✍️ tasks"
+    assert assignment not in BANKS or not quizbank.read(BANKS[assignment]).graded
+
+
+@pytest.mark.parametrize("assignment", GRADED)
 def test_solution_follows_the_lesson_conventions(assignment):
     nb = notebook("solutions", assignment)
     manual = [meta for _, meta in nbgrader_cells(nb) if meta.get("grade") and meta.get("solution")]
@@ -147,7 +174,7 @@ def test_solution_passes_every_test_cleanly(solution_run, assignment):
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", GRADED)
 def test_student_version_fails_every_test(assignment):
     """Quick mode: the same code runs, with fewer repetitions; nothing graded depends on it."""
     result = validate(ROOT / "lessons" / assignment / f"{assignment}.ipynb", invert=True,
@@ -229,14 +256,17 @@ def test_static_html_shows_every_widget_as_text(static_page, solution_run, assig
     page = static_page(assignment)
     assert not page.select(f"script[type='{WIDGET_VIEW}']"), "widget views need saved state"
     text = squeeze(page.get_text())
-    bank = quizbank.read(quizbank.bank_paths()[assignment])
-    for question in [*bank.quiz, *bank.checkpoint]:
+    bank = quizbank.read(BANKS[assignment]) if assignment in BANKS else None
+    for question in [*bank.quiz, *bank.checkpoint] if bank else []:
         assert squeeze(question.prompt.replace("`", "")) in text, question.prompt
     for output in [o for c in solution_run(assignment).executed["cells"]
                    for o in c.get("outputs", []) if WIDGET_VIEW in o.get("data", {})]:
         fallback = BeautifulSoup(output["data"]["text/html"], "html.parser").get_text()
         assert squeeze(fallback) in text, f"a widget's fallback is missing: {fallback[:80]}"
-    assert page.select("div.quiz-static") and page.select("div.checkpoint-static")
+    if bank:
+        assert page.select("div.quiz-static")
+    if bank and bank.checkpoint:
+        assert page.select("div.checkpoint-static")
     images = page.select(".jp-OutputArea-output img")
     assert all(img.get("alt", "").strip() for img in images), "every figure needs alt text"
 
@@ -265,8 +295,7 @@ def checkpoint_key(assignment: str) -> str:
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_quiz_answers_are_nowhere_in_the_student_version(assignment):
-    standard(assignment)
-    bank = quizbank.read(quizbank.bank_paths()[assignment])
+    bank = bank_of(assignment)
     student = json.dumps(notebook("lessons", assignment), ensure_ascii=False)
     package = quizbank.compiled_path(assignment).read_text(encoding="utf-8")
     for shipped in (student, package):
@@ -275,16 +304,16 @@ def test_quiz_answers_are_nowhere_in_the_student_version(assignment):
                 assert option.feedback not in shipped, f"feedback shown in plain text: {option}"
         for leak in ("answer=", "explanation=", "mistake=", '"right"', "right = true"):
             assert leak not in shipped, f"{leak!r} in what students get"
-    assert f'key="{checkpoint_key(assignment)}"' not in student
+    if assignment in GRADED:
+        assert f'key="{checkpoint_key(assignment)}"' not in student
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_quiz_objects_give_nothing_away(assignment):
     """Without choosing an option, every option of every question looks the same."""
-    standard(assignment)
+    bank = bank_of(assignment)
     quiz = Quiz.load(assignment)
     assert set(vars(quiz)) <= {"questions", "title", "_results"}
-    bank = quizbank.read(quizbank.bank_paths()[assignment])
     for question, written in zip(quiz.questions, bank.quiz, strict=True):
         assert isinstance(question, Question) and not hasattr(question, "answer")
         assert len({len(sealed) for sealed in question.sealed.values()}) == 1
@@ -293,10 +322,9 @@ def test_quiz_objects_give_nothing_away(assignment):
         assert right == [written.answer]  # the sealed verdicts are the bank's
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", GRADED)
 def test_checkpoint_asks_other_questions_than_the_quiz(assignment):
-    standard(assignment)
-    bank = quizbank.read(quizbank.bank_paths()[assignment])
+    bank = bank_of(assignment)
     for asked in bank.checkpoint:
         for quizzed in bank.quiz:
             assert quizbank.similarity(asked.prompt, quizzed.prompt) < quizbank.SIMILAR, (
@@ -307,11 +335,11 @@ def test_checkpoint_asks_other_questions_than_the_quiz(assignment):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_the_right_option_is_rarely_the_longest(assignment):
-    standard(assignment)
-    bank = quizbank.read(quizbank.bank_paths()[assignment])
+    bank = bank_of(assignment)
     quiz = [([o.text for o in q.options], q.answer) for q in bank.quiz]
+    key = checkpoint_key(assignment) if bank.checkpoint else ""
     checkpoint = [(list(q.options), letter)
-                  for q, letter in zip(bank.checkpoint, checkpoint_key(assignment), strict=True)]
+                  for q, letter in zip(bank.checkpoint, key, strict=True)]
     in_quiz, in_checkpoint = quizbank.longest_is_right(quiz), quizbank.longest_is_right(checkpoint)
     total = len(quiz) + len(checkpoint)
     letters = "".join(letter for _, letter in quiz + checkpoint)
@@ -337,7 +365,7 @@ def test_core_path_time_is_stated_by_the_model(assignment):
     assert time.minutes <= time.limit, f"core path {time.minutes:.0f} min (limit {time.limit})"
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", GRADED)
 def test_concept_snapshot_fits_an_index_card(assignment):
     standard(assignment)
     cell = next("".join(c["source"]) for c in notebook("solutions", assignment)["cells"]

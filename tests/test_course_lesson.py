@@ -1,5 +1,6 @@
 """autograder.course.lesson: the setup call, readable error lines, quiet library calls."""
 
+import logging
 import pickle
 import sys
 import warnings
@@ -41,3 +42,36 @@ def test_quietly_swallows_warnings_and_stderr(capsys):
         warnings.warn("noise", UserWarning, stacklevel=1)
         print("chatter", file=sys.stderr)
     assert capsys.readouterr().err == ""
+
+
+def test_quietly_silences_handlers_bound_to_the_old_stderr(capsys):
+    """torch's handlers keep the stream they were created with; quietly still silences them."""
+    logger = logging.getLogger("lesson-test")
+    handler = logging.StreamHandler(sys.stderr)
+    logger.addHandler(handler)
+    try:
+        with lesson.quietly():
+            logger.warning("W1206 noise from a library")
+        assert capsys.readouterr().err == ""
+        logger.warning("after the block")
+        assert "after the block" in capsys.readouterr().err
+    finally:
+        logger.removeHandler(handler)
+
+
+def test_refusal_keeps_the_refused_global_or_the_first_sentence():
+    import torch
+
+    from autograder.course.models import CreditMLP
+
+    buffer = __import__("io").BytesIO()
+    torch.save(CreditMLP(hidden=(4,)), buffer)
+    buffer.seek(0)
+    with pytest.raises(pickle.UnpicklingError) as info:
+        torch.load(buffer)
+    assert lesson.refusal(info.value) == (
+        "UnpicklingError: Weights only load failed. Unsupported global: GLOBAL "
+        "autograder.course.models.CreditMLP was not an allowed global by default.")
+    error = RuntimeError("Cannot use this here. In PyTorch 2.6 we changed\nthe default. Do it.")
+    assert lesson.refusal(error) == "RuntimeError: Cannot use this here."
+    assert lesson.refusal(ValueError()) == "ValueError"

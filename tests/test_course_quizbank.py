@@ -59,6 +59,15 @@ def test_broken_banks_are_refused_with_one_line(tmp_path, change, message):
     assert "\n" not in str(info.value) and "98-bank/quiz.toml" in str(info.value)
 
 
+def test_an_ungraded_bank_has_a_quiz_and_no_checkpoint(tmp_path):
+    quiz_only = 'graded = false\n' + GOOD.split("\n[[checkpoint]]")[0]
+    bank = quizbank.read(write(tmp_path, quiz_only))
+    assert not bank.graded and bank.checkpoint == () and len(bank.quiz) == 5
+    assert quizbank.read(write(tmp_path, GOOD)).graded
+    with pytest.raises(BankError, match="an ungraded bank"):
+        quizbank.read(write(tmp_path, "graded = false\n" + GOOD))
+
+
 def test_too_few_questions_or_options(tmp_path):
     few = 'title = "T"\n' + question("Only one?", n=2) + "".join(
         checkpoint(f"C{n} something else?") for n in range(3))

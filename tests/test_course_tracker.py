@@ -195,6 +195,19 @@ def test_describe() -> None:
     assert long.startswith("str: 'xxx") and len(long) <= 60
 
 
+def test_describe_torch_values() -> None:
+    """A state_dict, a tensor and a module read as what they are, never as a raw repr."""
+    import torch
+
+    from autograder.course.models import CreditMLP
+
+    model = CreditMLP(hidden=(4,))
+    assert describe(model.state_dict()) == "OrderedDict of 4: net.0.weight, net.0.bias, …"
+    assert describe(torch.tensor([1, 0, 1])) == "tensor (shape (3,), torch.int64): [1 0 1]"
+    assert describe(model.eval()) == "CreditMLP (eval mode)"
+    assert describe({"a": 1}) == "dict of 1: a"
+
+
 def test_describe_files(tmp_path: Path) -> None:
     path = tmp_path / "data.bin"
     with open(path, "wb") as handle:

@@ -23,13 +23,13 @@ from grading_course import ASSIGNMENT, make_course, write_class
 from autograder.grading import database, orchestrator
 from autograder.grading.distributed import DaskExecutor
 from autograder.grading.journal import Journal
-from autograder.grading.limits import Limits
+from autograder.grading.limits import JobLimits
 from autograder.grading.merge import merge
-from autograder.grading.orchestrator import grade
+from autograder.grading.orchestrator import SCRATCH, grade
 from autograder.services import free_port, postgres
 
 ANSWERS = {"ada": "answer = 42", "bob": "answer = 41"}
-COURSE_ID = "model-serialization"
+LIMITS = JobLimits(cpu_seconds=60, wall_seconds=60, basis="the test's")
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +44,9 @@ def pg_run(course, tmp_path_factory, postgres_server, dask_scheduler):
     url = postgres_server.create_database(f"run_{uuid.uuid4().hex[:8]}")
     executor = DaskExecutor(dask_scheduler.address)
     try:
-        run = grade(ASSIGNMENT, write_class(course, tmp / "class", ANSWERS), out=tmp / "out",
-                    root=course, limits=Limits(timeout=60), executor=executor, db_url=url,
+        run = grade(ASSIGNMENT, course=course, submissions=write_class(course, tmp / "class",
+                                                                       ANSWERS),
+                    out=tmp / "out", limits=LIMITS, executor=executor, db_url=url,
                     progress=False)
     finally:
         executor.shutdown()
@@ -70,9 +71,9 @@ def gradebook_rows(url: str) -> dict[str, tuple[int, int, float]]:
 def test_the_cluster_into_postgresql_grades_as_the_local_pool_into_sqlite(
         pg_run, course, tmp_path):
     run, url = pg_run
-    local = grade(ASSIGNMENT, write_class(course, tmp_path / "class", ANSWERS),
-                  out=tmp_path / "out", root=course, limits=Limits(timeout=60), workers=2,
-                  progress=False)
+    local = grade(ASSIGNMENT, course=course,
+                  submissions=write_class(course, tmp_path / "class", ANSWERS),
+                  out=tmp_path / "out", limits=LIMITS, workers=2, progress=False)
     assert comparable(run.outcomes) == comparable(local.outcomes)
     assert [o.reason for o in run.outcomes] == [o.reason for o in local.outcomes]
     assert (run.out / "grades.csv").read_text() == (tmp_path / "out/grades.csv").read_text()
@@ -137,27 +138,30 @@ def test_a_server_stopped_during_the_merge_loses_nothing_and_resume_finishes(
         url = server.create_database("gradebook")
         merged = []
 
-        def merge_then_stop(outcome, config):  # the server goes down after the first merge
-            merge(outcome, config)
-            merged.append(outcome.student)
-            server.stop("immediate", remove=False)
+        def merge_then_stop(outcomes, course, on_merged):  # down after the first outcome
+            def stop(outcome):
+                on_merged(outcome)
+                merged.append(outcome.student)
+                server.stop("immediate", remove=False)
+
+            merge(outcomes, course, stop)
 
         monkeypatch.setattr(orchestrator, "merge", merge_then_stop)
         submissions = write_class(course, tmp_path / "class", ANSWERS)
-        how = {"out": tmp_path / "out", "root": course, "limits": Limits(timeout=60),
-               "progress": False, "db_url": url}
+        how = {"course": course, "submissions": submissions, "out": tmp_path / "out",
+               "limits": LIMITS, "progress": False, "db_url": url}
         with pytest.raises(database.GradebookUnavailable) as stopped:
-            grade(ASSIGNMENT, submissions, workers=2, **how)
+            grade(ASSIGNMENT, workers=2, **how)
         message = str(stopped.value)
         assert "\n" not in message and server.password not in message
         assert message.startswith("the gradebook at postgresql://autograder:***@127.0.0.1:")
         assert "stopped after merging 1 of 2 outcomes" in message and "--resume" in message
-        kept = Journal(tmp_path / "out" / ".work" / ASSIGNMENT).outcomes()
+        kept = Journal(tmp_path / "out" / SCRATCH / ASSIGNMENT).outcomes()
         assert sorted(kept) == ["ada", "bob"]
 
         server = server.restart()
         monkeypatch.setattr(orchestrator, "merge", merge)
-        resumed = grade(ASSIGNMENT, submissions, executor=NoJobs(), resume=True, **how)
+        resumed = grade(ASSIGNMENT, executor=NoJobs(), resume=True, **how)
     finally:
         server.stop()
     assert merged == ["ada"]
@@ -170,25 +174,26 @@ def test_a_server_stopped_during_the_merge_loses_nothing_and_resume_finishes(
     assert rows == {"ada": 2.0, "bob": 0.0}
 
 
-def merge_at_once(url: str, out: str, outcomes, barrier) -> None:
+def merge_at_once(course: str, url: str, out: str, outcomes, barrier) -> None:
     """One of two processes that merge the same outcomes, each at the same moment."""
-    from autograder.grading.course import grading_config
+    from autograder.grading.course import GradingCourse
 
-    config = grading_config(Path(out))
-    config.CourseDirectory.db_url = url
-    config.CourseDirectory.course_id = COURSE_ID
+    graded = GradingCourse.open(Path(course), Path(out), url)
     for outcome in outcomes:
         barrier.wait(timeout=60)
-        orchestrator.merge_all([outcome], config, Journal(Path(out) / f"j{os.getpid()}"))
+        orchestrator.merge_all([outcome], graded, Journal(Path(out) / f"j{os.getpid()}"))
 
 
-def test_the_same_submissions_merged_at_once_by_two_runs_give_one_row_each(pg_run, tmp_path):
+def test_the_same_submissions_merged_at_once_by_two_runs_give_one_row_each(
+        pg_run, course, tmp_path):
     run, url = pg_run
     ada = next(o for o in run.outcomes if o.student == "ada")
-    racers = [replace(ada, student=f"racer{i}", work="") for i in range(8)]
+    racers = [replace(ada, student=f"racer{i}", work="", autograded="", feedback="")
+              for i in range(8)]
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(2)
-    runs = [context.Process(target=merge_at_once, args=(url, str(tmp_path), racers, barrier))
+    runs = [context.Process(target=merge_at_once,
+                            args=(str(course), url, str(tmp_path), racers, barrier))
             for _ in range(2)]
     for process in runs:
         process.start()
@@ -204,9 +209,10 @@ def test_two_grade_runs_of_one_submission_at_once(course, tmp_path, gradebook_ur
     submissions = write_class(course, tmp_path / "class", {"ada": "answer = 42"})
     script = ("import sys; from pathlib import Path; "
               "from autograder.grading.orchestrator import grade; "
-              "from autograder.grading.limits import Limits; "
-              "grade('tiny', Path(sys.argv[1]), out=Path(sys.argv[2]), root=Path(sys.argv[3]), "
-              "workers=1, limits=Limits(timeout=60), db_url=sys.argv[4], progress=False)")
+              "from autograder.grading.limits import JobLimits; "
+              "grade('tiny', submissions=Path(sys.argv[1]), out=Path(sys.argv[2]), "
+              "course=Path(sys.argv[3]), workers=1, limits=JobLimits(cpu_seconds=60, "
+              "wall_seconds=60), db_url=sys.argv[4], progress=False)")
     runs = [subprocess.Popen([sys.executable, "-c", script, str(submissions),
                               str(tmp_path / f"out{i}"), str(course), gradebook_url],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

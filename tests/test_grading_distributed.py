@@ -2,9 +2,9 @@
 
 A parcel grades with the client's folders gone; a worker with other package versions is
 refused by name; a scheduler that does not answer is one line at once; a worker killed with
-SIGKILL mid-job costs nothing but time; the 01-pickle sample class grades on the cluster into
-PostgreSQL as it does locally into SQLite. (The tiny class on the cluster against the local
-pool: tests/test_grading_database.py.)
+SIGKILL mid-job costs nothing but time. (The class on the cluster into PostgreSQL against the
+local pool into SQLite: tests/test_grading_database.py; the 01-pickle sample class: the
+cluster section of `make bench`.)
 """
 
 import os
@@ -13,13 +13,14 @@ import threading
 import time
 from pathlib import Path
 
+import nbformat
 import psutil
 import pytest
-from cluster_services import comparable
 from distributed import Client
 from grading_course import ASSIGNMENT, make_course, submission, write_class
 
-from autograder.grading.course import define_assignment, grading_config
+from autograder.grading import orchestrator
+from autograder.grading.course import GradingCourse
 from autograder.grading.distributed import (
     DaskExecutor,
     EnvironmentMismatch,
@@ -28,13 +29,11 @@ from autograder.grading.distributed import (
     pack,
     unpack,
 )
-from autograder.grading.limits import Limits
-from autograder.grading.orchestrator import grade
-from autograder.grading.workers import GradeJob
+from autograder.grading.limits import JobLimits
+from autograder.grading.outcome import GradeStatus
 from autograder.services import alive, dask_cluster, free_port, stop_session
 
-ANSWERS = {"ada": "answer = 42", "bob": "answer = 41"}
-SLOW = "time.sleep(6)\nanswer = 42"
+LIMITS = JobLimits(cpu_seconds=60, wall_seconds=60, basis="the test's")
 
 
 @pytest.fixture(scope="module")
@@ -42,44 +41,36 @@ def course(tmp_path_factory):
     return make_course(tmp_path_factory.mktemp("course"))
 
 
-def graded(course, folder: Path, answers, **how):
-    return grade(ASSIGNMENT, write_class(course, folder / "class", answers),
-                 out=folder / "graded", root=course, limits=Limits(timeout=60),
-                 progress=False, **how)
-
-
-def make_job(course: Path, where: Path, student: str, answer: str) -> GradeJob:
-    """A job as the orchestrator makes it: its submission, template and release on disk."""
-    import nbformat
-
-    define_assignment(grading_config(where, root=course, db=where / "template.db"),
-                      ASSIGNMENT, where / "release")
-    folder = where / "submitted" / student / ASSIGNMENT
+def client_job(course: Path, where: Path, student: str, answer: str):
+    """One job as the orchestrator makes it: the submission and template on the client."""
+    graded = GradingCourse.open(course, where)
+    scratch = orchestrator.fresh_scratch(graded, ASSIGNMENT)
+    orchestrator.define(graded, ASSIGNMENT, scratch)
+    template = orchestrator.make_template(graded, ASSIGNMENT, scratch)
+    folder = where / "class" / student
     folder.mkdir(parents=True)
     nbformat.write(submission(course, answer), folder / f"{ASSIGNMENT}.ipynb")
-    return GradeJob(ASSIGNMENT, student, str(folder), str(where / "jobs" / student),
-                    str(where / "template.db"), str(course / "lessons" / ASSIGNMENT),
-                    str(where), str(course), course_id="model-serialization",
-                    limits=Limits(timeout=60))
+    return orchestrator.make_job(graded, ASSIGNMENT, student, scratch, template, LIMITS,
+                                 isolate=True, quick=True, submissions=None, submission=folder)
 
 
 def test_a_parcel_is_all_a_worker_needs(course, tmp_path, dask_scheduler):
     copy = shutil.copytree(course, tmp_path / "course")
-    job = make_job(copy, tmp_path / "client", "dee", "answer = 42")
+    job = client_job(copy, tmp_path / "client", "dee", "answer = 42")
     parcel = pack(job, {})
     shutil.rmtree(copy)  # nothing of the client's is left to read
     shutil.rmtree(tmp_path / "client")
     with Client(dask_scheduler.address, set_as_default=False) as client:
         delivery = client.submit(grade_parcel, parcel, pure=False).result()
-    assert (delivery.outcome.status, delivery.outcome.score) == ("graded", 2.0)
+    assert (delivery.outcome.status, delivery.outcome.score) == (GradeStatus.GRADED, 2.0)
     assert delivery.outcome.isolation.files.startswith(("hidden", "not hidden"))
-    stale = Path(job.work, "course", "stale.txt")  # left by an earlier attempt
+    stale = Path(job.work, "stale.txt")  # left by an earlier attempt
     stale.parent.mkdir(parents=True)
     stale.write_text("stale")
     outcome = unpack(delivery, job)
-    assert not stale.exists()
-    feedback = Path(job.work, "course", "feedback", "dee", ASSIGNMENT, f"{ASSIGNMENT}.html")
-    assert outcome.work == job.work and "answer should be 42" in feedback.read_text()
+    assert not stale.exists() and outcome.work == job.work
+    assert Path(outcome.autograded, f"{ASSIGNMENT}.ipynb").is_file()
+    assert "answer should be 42" in Path(outcome.feedback, f"{ASSIGNMENT}.html").read_text()
 
 
 def shadow_nbgrader(folder: Path) -> Path:
@@ -91,33 +82,32 @@ def shadow_nbgrader(folder: Path) -> Path:
     return folder
 
 
-def test_a_worker_whose_environment_differs_is_refused_by_name(tmp_path):
+def test_a_worker_whose_environment_differs_is_refused_by_name(tmp_path, dask_scheduler):
+    """A stale worker beside the shared cluster's two: refused with what differs, and the
+    jobs go to the others; a scheduler with only the stale one: no executor at all."""
     from importlib.metadata import version
 
-    cluster = dask_cluster.start(0, idle_timeout=300)
-    workers = []
+    alone = dask_cluster.start(0, idle_timeout=300)
+    shadow = shadow_nbgrader(tmp_path / "shadow")
+    stale = [dask_cluster.start_worker(cluster.scheduler_file, Path(cluster.folder), "stale",
+                                       PYTHONPATH=str(shadow))
+             for cluster in (alone, dask_scheduler)]
     try:
-        shadow = shadow_nbgrader(tmp_path / "shadow")
-        workers.append(dask_cluster.start_worker(cluster.scheduler_file, Path(cluster.folder),
-                                                 "stale", PYTHONPATH=str(shadow)))
         with pytest.raises(EnvironmentMismatch, match="no Dask worker .* matches"):
-            DaskExecutor(cluster.address, warn=lambda line: None)
-
-        workers.append(dask_cluster.start_worker(cluster.scheduler_file, Path(cluster.folder),
-                                                 "current"))
-        with Client(cluster.address, set_as_default=False) as client:
-            client.wait_for_workers(2, timeout=60)
+            DaskExecutor(alone.address, warn=lambda line: None)
+        with Client(dask_scheduler.address, set_as_default=False) as client:
+            client.wait_for_workers(3, timeout=60)
         warnings = []
-        executor = DaskExecutor(cluster.address, warn=warnings.append)
+        executor = DaskExecutor(dask_scheduler.address, warn=warnings.append)
         executor.shutdown()
-        assert executor.window == 1  # the current worker's one thread: jobs go there only
-        assert len(warnings) == 1 and list(executor.refused) == [warnings[0].split()[3]]
-        assert f"nbgrader {version('nbgrader')} here, 0.0.1 there" in warnings[0]
-        assert warnings[0].startswith("autograder: Dask worker tcp://127.0.0.1:")
     finally:
-        for pid in workers:
+        for pid in stale:
             stop_session(pid)
-        cluster.stop()
+        alone.stop()
+    assert executor.window == 2  # the shared cluster's two one-thread workers
+    assert len(warnings) == 1 and list(executor.refused) == [warnings[0].split()[3]]
+    assert f"nbgrader {version('nbgrader')} here, 0.0.1 there" in warnings[0]
+    assert warnings[0].startswith("autograder: Dask worker tcp://127.0.0.1:")
 
 
 def test_a_scheduler_that_does_not_answer_is_one_line_at_once():
@@ -130,17 +120,18 @@ def test_a_scheduler_that_does_not_answer_is_one_line_at_once():
     assert "\n" not in str(error.value)
 
 
-def test_a_worker_killed_mid_job_costs_time_not_the_grade(course, tmp_path):
-    """On a LocalCluster (`--dask local:2`): SIGKILL the worker running a job whose kernel
-    runs; the scheduler reruns the job on the other worker."""
-    answers = {"slow": SLOW, "ada": "answer = 42"}
-    undisturbed = graded(course, tmp_path / "local", answers, workers=2)
-    executor = DaskExecutor("local:2")
+def test_a_worker_killed_mid_job_costs_time_not_the_grade(course, tmp_path, dask_scheduler):
+    """SIGKILL the shared cluster's worker running a job whose kernel runs: the scheduler
+    reruns the job on the other worker, and the grade is the one the job earns undisturbed
+    (the tiny course's: 2 of 2 for the right answer); the nanny restarts the worker."""
+    answers = {"slow": "time.sleep(6)\nanswer = 42", "ada": "answer = 42"}
+    executor = DaskExecutor(dask_scheduler.address)
     try:
-        assert executor.window == 2
         done = {}
-        thread = threading.Thread(target=lambda: done.update(run=graded(
-            course, tmp_path / "dask", answers, executor=executor)))
+        thread = threading.Thread(target=lambda: done.update(run=orchestrator.grade(
+            ASSIGNMENT, course=course, submissions=write_class(course, tmp_path / "class",
+                                                               answers),
+            out=tmp_path / "out", limits=LIMITS, executor=executor, progress=False)))
         thread.start()
         victim, grading = running_kernel(executor.client, "grade-slow-")
         victim.kill()
@@ -148,12 +139,16 @@ def test_a_worker_killed_mid_job_costs_time_not_the_grade(course, tmp_path):
         assert not thread.is_alive()
     finally:
         executor.shutdown()
-    assert comparable(done["run"].outcomes) == comparable(undisturbed.outcomes)
+    assert {o.student: (o.status, o.score, [c.score for c in o.cells])
+            for o in done["run"].outcomes} == dict.fromkeys(answers,
+                                                            (GradeStatus.GRADED, 2.0, [2.0]))
     # the killed worker's helper, runner and kernel died with it
     deadline = time.monotonic() + 10
     while any(alive(p.pid) for p in grading) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [cmdline(p) for p in grading if alive(p.pid)]
+    with Client(dask_scheduler.address, set_as_default=False) as client:
+        client.wait_for_workers(2, timeout=60)  # healed, for whoever shares it next
 
 
 def running_kernel(client: Client, prefix: str, timeout: float = 120):
@@ -176,37 +171,3 @@ def cmdline(process: psutil.Process) -> str:
         return " ".join(process.cmdline())
     except psutil.Error:  # ended meanwhile
         return ""
-
-
-E2E = ("correct", "partly-right", "snoop", "memory-hog")  # full, partial, hostile, limits
-
-
-@pytest.mark.notebook
-def test_the_sample_class_on_the_cluster_into_postgresql_grades_as_locally(
-        tmp_path, gradebook_url, monkeypatch):
-    """01-pickle's sample class (what each kind of submission proves) graded on a loopback
-    cluster into PostgreSQL, and locally into SQLite: every cell's grade identical. In quick
-    mode on both sides (a local:2 cluster's workers inherit it), as `make test` runs lessons."""
-    from autograder.course.measure import QUICK_VARIABLE
-    from autograder.grading import samples
-
-    monkeypatch.setenv(QUICK_VARIABLE, "1")
-
-    submissions = samples.write_class("01-pickle", tmp_path / "class")
-    for folder in submissions.iterdir():
-        if folder.name not in E2E:
-            shutil.rmtree(folder)
-    how = {"limits": Limits(timeout=300), "progress": False}  # wall clock: a busy machine
-    local = grade("01-pickle", submissions, out=tmp_path / "local", workers=2, **how)
-    executor = DaskExecutor("local:2")
-    try:
-        remote = grade("01-pickle", submissions, out=tmp_path / "dask", executor=executor,
-                       db_url=gradebook_url, **how)
-    finally:
-        executor.shutdown()
-    assert comparable(remote.outcomes) == comparable(local.outcomes)
-    expected = {s.student: s for s in samples.load_class("01-pickle")}
-    assert {o.student: samples.check(expected[o.student], o.status, o.score, o.reason)
-            for o in remote.outcomes} == dict.fromkeys(E2E, "")
-    assert (tmp_path / "dask/grades.csv").read_text() == \
-        (tmp_path / "local/grades.csv").read_text()

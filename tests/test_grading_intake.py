@@ -7,8 +7,8 @@ import nbformat
 import pytest
 from grading_course import ASSIGNMENT, make_course, submission, write_class
 
-from autograder.grading.course import grading_config
-from autograder.grading.intake import IntakeError, import_submissions
+from autograder.grading.course import GradingCourse
+from autograder.grading.intake import IntakeError, import_submissions, valid_student_id
 
 
 @pytest.fixture(scope="module")
@@ -18,34 +18,35 @@ def course(tmp_path_factory):
 
 @pytest.fixture
 def config(course, tmp_path):
-    return grading_config(tmp_path / "out", root=course)
+    return GradingCourse.open(course, tmp_path / "out")
 
 
 def submitted(config, student):
-    return os.path.join(config.CourseDirectory.root, "submitted", student, ASSIGNMENT)
+    return str(config.path("submitted_directory", student, ASSIGNMENT))
 
 
 def test_folder_tree_in_both_layouts(course, config, tmp_path):
-    src = write_class(course, tmp_path / "class", {"ada": "answer = 42"})
+    src = write_class(course, tmp_path / "class", {"ada": "answer = 42", "zoë": None,
+                                                   "jane doe": None})
     (src / "bob" / ASSIGNMENT).mkdir(parents=True)  # nbgrader's own STUDENT/ASSIGNMENT layout
     nbformat.write(submission(course), src / "bob" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     (src / "bob" / ASSIGNMENT / "helper.py").write_text("x = 1")
     result = import_submissions(src, ASSIGNMENT, config)
-    assert result.students == ("ada", "bob")
+    assert result.students == ("ada", "bob", "jane doe", "zoë")
     assert os.path.isfile(os.path.join(submitted(config, "ada"), f"{ASSIGNMENT}.ipynb"))
     assert os.path.isfile(os.path.join(submitted(config, "bob"), "helper.py"))
 
 
 def test_odd_entries_are_skipped_with_a_reason(course, config, tmp_path):
     src = write_class(course, tmp_path / "class", {"ada": None})
-    (src / "bad id!").mkdir()
+    (src / ".hidden").mkdir()
     (src / "empty").mkdir()
     (src / "notes.txt").write_text("not a student")
     (src / "ada" / "gradebook.db").symlink_to("/etc/passwd")
     result = import_submissions(src, ASSIGNMENT, config)
     assert result.students == ("ada",)
     reasons = "\n".join(result.skipped)
-    assert "bad id!: not a valid student id" in reasons
+    assert ".hidden: not a valid student id" in reasons
     assert "empty: no notebook" in reasons
     assert "notes.txt: not a student folder" in reasons
     assert "ada/gradebook.db: a symbolic link, not copied" in reasons
@@ -72,6 +73,28 @@ def test_lms_zip_goes_through_nbgrader_zip_collect(course, config, tmp_path):
     assert any("does not match the pattern" in line for line in result.skipped)
     for student in ("ada", "bob"):
         assert os.path.isfile(os.path.join(submitted(config, student), f"{ASSIGNMENT}.ipynb"))
+
+
+def test_a_courses_own_file_name_pattern_is_used(course, tmp_path):
+    with open(course / "nbgrader_config.py", "a") as f:
+        f.write("\nc.FileNameCollectorPlugin.named_regexp = "
+                "r'.*/(?P<file_id>[^/]+)--(?P<student_id>[^/]+)\\.ipynb'\n")
+    try:
+        archive = tmp_path / "download.zip"
+        with zipfile.ZipFile(archive, "w") as z:
+            z.writestr(f"{ASSIGNMENT}--zoë.ipynb", nbformat.writes(submission(course)))
+        out = GradingCourse.open(course, tmp_path / "out")
+        assert import_submissions(archive, ASSIGNMENT, out).students == ("zoë",)
+    finally:
+        text = (course / "nbgrader_config.py").read_text()
+        (course / "nbgrader_config.py").write_text(text.split("\nc.FileNameCollector")[0])
+
+
+@pytest.mark.parametrize("student, valid", [("ada", True), ("zoë", True), ("jane doe", True),
+                                            (".git", False), ("a/b", False), ("", False),
+                                            (" ada", False), ("x" * 129, False)])
+def test_any_id_nbgrader_keeps_is_a_student_id(student, valid):
+    assert valid_student_id(student) == valid
 
 
 def test_unusable_sources_are_one_line_errors(config, tmp_path):

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from autograder.grading.limits import Limits, human_bytes, parse_size
+from autograder.grading.limits import BACKSTOP_SECONDS, FLOOR_SECONDS, JobLimits, parse_size
 
 
 @pytest.mark.parametrize("text, expected", [("4G", 4 * 2**30), ("512M", 512 * 2**20),
@@ -22,31 +22,35 @@ def test_parse_size_rejects_nonsense_with_a_hint(text):
         parse_size(text)
 
 
-def test_human_bytes():
-    assert human_bytes(4 * 2**30) == "4 GiB"
-    assert human_bytes(512) == "512 bytes"
-
-
 def test_limits_are_validated():
-    with pytest.raises(ValueError, match="timeout"):
-        Limits(timeout=0)
+    with pytest.raises(ValueError, match="time limits"):
+        JobLimits(cpu_seconds=0)
     with pytest.raises(ValueError, match="cell timeout"):
-        Limits(cell_timeout=-1)
+        JobLimits(cell_timeout=-1)
     with pytest.raises(ValueError, match="256 MB"):
-        Limits(memory=10**6)
+        JobLimits(memory=10**6)
 
 
-def test_a_cell_never_gets_longer_than_the_submission():
-    assert Limits(timeout=60).effective_cell_timeout(120) == 60
-    assert Limits(timeout=300).effective_cell_timeout(120) == 120
-    assert Limits(timeout=300, cell_timeout=10).effective_cell_timeout(120) == 10
-    assert "60 s per submission" in Limits(timeout=60).describe()
+def test_time_limits_are_three_times_the_solutions_and_at_least_a_minute():
+    slow = JobLimits.from_reference(cpu=50.0, wall=40.0)
+    assert (slow.cpu_seconds, slow.wall_seconds) == (150.0, 120.0)
+    quick = JobLimits.from_reference(cpu=1.0, wall=2.0, memory=2**30)
+    assert (quick.cpu_seconds, quick.wall_seconds) == (FLOOR_SECONDS, FLOOR_SECONDS)
+    assert quick.memory == 2**30
+    assert "3× the solution's 1.00 s CPU, 2.00 s wall clock" in quick.describe()
+    assert "1 GiB memory per process" in quick.describe()
+
+
+def test_the_cell_timeout_is_the_courses_unless_given():
+    assert JobLimits().effective_cell_timeout(120) == 120
+    assert JobLimits(cell_timeout=10).effective_cell_timeout(120) == 10
+    assert JobLimits().effective_cell_timeout(None) is None  # as nbgrader: no limit
 
 
 def run_limited(code: str, tmp_path) -> subprocess.CompletedProcess:
     script = textwrap.dedent("""
-        from autograder.grading.limits import Limits, apply
-        apply(Limits(memory=512 * 2**20, file_size=2**20))
+        from autograder.grading.limits import JobLimits, apply
+        apply(JobLimits(memory=512 * 2**20, file_size=2**20, cpu_seconds=1))
     """) + textwrap.dedent(code)
     return subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
                           text=True, timeout=60)
@@ -72,6 +76,14 @@ def test_file_size_limit_stops_a_runaway_writer(tmp_path):
     """, tmp_path)
     assert proc.stdout.strip() == "27", proc.stderr  # EFBIG
     assert (tmp_path / "big.bin").stat().st_size <= 2**20
+
+
+def test_the_kernels_own_cpu_limit_backs_up_the_workers_count(tmp_path):
+    proc = run_limited("""
+        import resource
+        print(resource.getrlimit(resource.RLIMIT_CPU))
+    """, tmp_path)
+    assert proc.stdout.strip() == f"({1 + BACKSTOP_SECONDS}, {1 + BACKSTOP_SECONDS})"
 
 
 def test_a_limited_process_cannot_raise_its_own_limit(tmp_path):

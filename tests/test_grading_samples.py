@@ -9,6 +9,7 @@ import pytest
 from autograder.common.paths import ROOT
 from autograder.grading import samples
 from autograder.grading.intake import DEFAULT_PATTERN
+from autograder.grading.outcome import grade_id
 
 ASSIGNMENTS = samples.sample_assignments()
 KINDS = {"correct", "partly-right", "stubs", "raises", "loops-forever", "memory-hog", "snoop",
@@ -57,13 +58,13 @@ def test_every_sample_builds_and_says_what_to_expect(assignment):
         if sample.hostile:
             assert sample.expected == 0, f"{sample.student}: a hostile submission scores 0"
         for name in sample.delete:
-            assert name not in {samples.grade_id(c) for c in nb.cells}
+            assert name not in {grade_id(c) for c in nb.cells}
 
 
 def test_solved_samples_hold_the_solution_code():
     correct = next(s for s in samples.load_class("01-pickle") if s.student == "correct")
     nb = samples.build_notebook(correct, "01-pickle")
-    sources = {samples.grade_id(c): c.source for c in nb.cells}
+    sources = {grade_id(c): c.source for c in nb.cells}
     assert "NotImplementedError" not in sources["save_model"]
     assert 'open(path, "wb")' in sources["save_model"]
 
@@ -91,7 +92,8 @@ def test_the_zip_is_deterministic_and_named_as_lms_downloads_are(tmp_path):
 
 def test_check_compares_status_score_and_reason():
     expected, reason = 2 * 4 / 7 + 3, "1 of 4 tests passed"
-    sample = samples.Sample("s", "about", 4.142857142857143, reason=reason)
+    sample = samples.Sample(student="s", about="about", expected=4.142857142857143,
+                            reason=reason)
     assert samples.check(sample, "graded", expected, reason + "; x") == ""
     assert "score 3" in samples.check(sample, "graded", 3.0, reason)
     assert "status timeout" in samples.check(sample, "timeout", expected, reason)

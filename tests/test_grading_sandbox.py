@@ -28,8 +28,8 @@ def test_job_namespaces_cut_the_network_but_keep_loopback(tmp_path):
         import json, os, socket
         from autograder.grading import sandbox
         iso = sandbox.enter_job()
-        out = {"network": iso.network, "processes": iso.processes}
-        if "namespace" in iso.processes:
+        out = {"network": iso.network, "isolated": iso.network_isolated}
+        if iso.pid_namespace:
             sandbox.become_init()
             out["pid"] = os.getpid()
         try:
@@ -43,7 +43,7 @@ def test_job_namespaces_cut_the_network_but_keep_loopback(tmp_path):
         print(json.dumps(out))
     """, tmp_path)
     assert got["loopback"] == "127.0.0.1"
-    if not got["network"].startswith("isolated"):
+    if not got["isolated"]:
         pytest.skip(f"this OS refuses a network namespace: {got['network']}")
     assert got["pid"] == 1
     assert got["outside"] != "reached"  # ENETUNREACH: the namespace has no route out
@@ -78,7 +78,7 @@ def test_hide_covers_paths_keeps_the_notebook_folder_and_freezes_the_rest(disk_p
         from autograder.grading import sandbox
         status = sandbox.hide([Path({str(secret)!r}), Path({str(lone)!r})],
                               keep=Path.cwd(), hide_in_keep=("*.ipynb",))
-        out = {{"status": status}}
+        out = {{"hidden": status.hidden, "status": status.files}}
         def attempt(action):
             try:
                 return action()
@@ -95,7 +95,7 @@ def test_hide_covers_paths_keeps_the_notebook_folder_and_freezes_the_rest(disk_p
         out["tmp_private"] = attempt(lambda: Path("/tmp/grading-scratch").write_text("x") and "ok")
         print(json.dumps(out))
     """, keep)
-    if not got["status"].startswith("hidden"):
+    if not got["hidden"]:
         pytest.skip(f"this OS refuses a mount namespace: {got['status']}")
     assert got["gradebook"] is False and got["other"] is False
     assert got["solution"] == "" and got["sanitized"] == ""
@@ -129,4 +129,5 @@ def test_without_capabilities_a_process_cannot_reach_another_one_through_proc(tm
 
 def test_isolation_full_needs_every_layer():
     assert not sandbox.Isolation().full
-    assert sandbox.Isolation("isolated (x)", "PID namespace: killed as one", "hidden (y)").full
+    assert sandbox.Isolation(network_isolated=True, pid_namespace=True, files_hidden=True).full
+    assert not sandbox.Isolation(network_isolated=True, pid_namespace=True).full

@@ -11,12 +11,13 @@ from autograder.grading.timed import TimedExecute, read_timings, use_timed_execu
 
 def test_timed_execute_takes_executes_place_and_keeps_the_rest_in_order(tmp_path):
     config = Config()
-    use_timed_execute(config, str(tmp_path / "t.jsonl"))
+    use_timed_execute(config, str(tmp_path / "t.jsonl"), str(tmp_path / "p.json"))
     steps = config.Autograde.autograde_preprocessors
     default = Autograde.class_traits()["autograde_preprocessors"].default()
     assert steps == [TimedExecute if s is Execute else s for s in default]
     assert steps.index(TimedExecute) < steps.index(SaveAutoGrades)
     assert config.TimedExecute.timing_file == str(tmp_path / "t.jsonl")
+    assert config.TimedExecute.progress_file == str(tmp_path / "p.json")
 
 
 def test_settings_for_execute_still_apply_to_the_timed_one():
@@ -29,14 +30,20 @@ def test_timed_execute_runs_a_notebook_and_records_how_long(tmp_path):
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
 
-    nb = new_notebook(cells=[new_code_cell("import time; time.sleep(0.3); x = 1")])
-    timing = tmp_path / "t.jsonl"
-    done, _ = TimedExecute(timing_file=str(timing), kernel_name="python3").preprocess(
+    answer = new_code_cell("x = 1", metadata={"nbgrader": {"grade_id": "answer",
+                                                           "solution": True}})
+    nb = new_notebook(cells=[new_code_cell("import time; time.sleep(0.3)"), answer])
+    timing, progress = tmp_path / "t.jsonl", tmp_path / "progress.json"
+    done, _ = TimedExecute(timing_file=str(timing), progress_file=str(progress),
+                           kernel_name="python3").preprocess(
         nb, {"unique_key": "demo", "metadata": {"path": str(tmp_path)}})
-    assert done.cells[0].execution_count == 1
+    assert done.cells[1].execution_count == 2
     record = json.loads(timing.read_text())
     assert record["notebook"] == "demo" and record["seconds"] > 0.3
     assert nbformat.validate(done) is None
+    # the last cell it started, as a timeout would report it
+    assert json.loads(progress.read_text()) == {"notebook": "demo", "index": 1,
+                                                "grade_id": "answer"}
 
 
 def test_read_timings_sums_notebooks_and_skips_a_line_cut_short(tmp_path):

@@ -1,8 +1,8 @@
 """autograder.grading.workers: one real nbgrader job per test, on the tiny course.
 
 Each job starts the runner and a Jupyter kernel (a few seconds): correct work, a loop that
-shrugs off interrupts, a cell over its time limit, a runaway allocation, broken files, and a
-leftover daemon, each with its reason.
+shrugs off interrupts, a busy loop over its CPU time, a cell over its time limit, a runaway
+allocation, broken files, and a leftover daemon, each with its reason.
 """
 
 import pickle
@@ -16,8 +16,10 @@ import psutil
 import pytest
 from grading_course import ASSIGNMENT, HIDDEN, make_course, submission
 
-from autograder.grading.course import define_assignment, grading_config
-from autograder.grading.limits import Limits
+from autograder.grading.course import GradingCourse, define_assignment
+from autograder.grading.limits import JobLimits
+from autograder.grading.orchestrator import hidden_paths, make_template
+from autograder.grading.outcome import GradeStatus
 from autograder.grading.redact import normalize
 from autograder.grading.workers import GradeJob, can_fork, grade_submission, run_jobs
 
@@ -31,48 +33,52 @@ while True:  # ignores the interrupt at the cell time limit
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    root = make_course(tmp_path_factory.mktemp("course"))
-    out = root / "graded"
-    scratch = out / ".work"
-    define_assignment(grading_config(scratch, root=root, db=scratch / "template.db"),
-                      ASSIGNMENT, scratch / "release")
-    return root
+    tmp = tmp_path_factory.mktemp("workers")
+    graded = GradingCourse.open(make_course(tmp / "course"), tmp / "graded")
+    define_assignment(graded, ASSIGNMENT, tmp / "release")
+    make_template(graded, ASSIGNMENT, tmp / "work")
+    return graded
 
 
-def job(course: Path, student: str, nb=None, *, raw: str | None = None, isolate=True,
+def job(course: GradingCourse, student: str, nb=None, *, raw: str | None = None, isolate=True,
         **limits) -> GradeJob:
-    out = course / "graded"
-    folder = out / "submitted" / student / ASSIGNMENT
+    folder = course.path("submitted_directory", student, ASSIGNMENT)
     folder.mkdir(parents=True, exist_ok=True)
     if raw is not None:
         (folder / f"{ASSIGNMENT}.ipynb").write_text(raw)
     elif nb is not None:
         nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
-    return GradeJob(ASSIGNMENT, student, str(folder), str(out / ".work" / student),
-                    str(out / ".work" / "template.db"), str(course / "lessons" / ASSIGNMENT),
-                    str(out), str(course), course_id="model-serialization",
-                    limits=Limits(**{"timeout": 60, **limits}), isolate=isolate,
-                    hide=(str(course / "solutions"),))
+    work = course.out.parent / "work"
+    return GradeJob(assignment=ASSIGNMENT, student=student, submission=str(folder),
+                    work=str(work / student), template_db=str(work / "template.db"),
+                    course_root=str(course.root), course_id=course.course_id,
+                    limits=JobLimits(**{"cpu_seconds": 60, "wall_seconds": 60, **limits}),
+                    isolate=isolate, hide=hidden_paths(course, None))
+
+
+def submission_of(course: GradingCourse, answer=None, **rest):
+    return submission(course.root, answer, **rest)
 
 
 def test_a_correct_submission_gets_full_marks_and_feedback_without_hidden_tests(course):
-    result = grade_submission(job(course, "ada", submission(course, "answer = 42")))
-    assert (result.status, result.score, result.max_score) == ("graded", 2.0, 2.0)
+    result = grade_submission(job(course, "ada", submission_of(course, "answer = 42")))
+    assert (result.status, result.score, result.max_score) == (GradeStatus.GRADED, 2.0, 2.0)
     assert result.reason == "all 1 tests passed"
     assert result.comments == ((ASSIGNMENT, "answer", None),)
     if result.isolation.full:
         assert "capabilities dropped" in result.isolation.files
-    html = Path(result.work, "course", "feedback", "ada", ASSIGNMENT, f"{ASSIGNMENT}.html")
+    html = Path(result.feedback, f"{ASSIGNMENT}.html")
     assert "answer should be 42" in html.read_text()
     assert normalize(HIDDEN) not in normalize(html.read_text())
     assert pickle.loads(pickle.dumps(result)) == result  # travels between processes
     # the kernel's start and the cells are part of the job, not all of it
     assert 0 < result.execute_seconds < result.seconds
+    assert 0 < result.cpu_seconds
 
 
 def test_a_wrong_answer_fails_with_the_test_message(course):
-    result = grade_submission(job(course, "bob", submission(course, "answer = 41")))
-    assert (result.status, result.score) == ("graded", 0.0)
+    result = grade_submission(job(course, "bob", submission_of(course, "answer = 41")))
+    assert (result.status, result.score) == (GradeStatus.GRADED, 0.0)
     assert result.reason == "0 of 1 tests passed; test_answer: AssertionError: answer should be 42"
 
 
@@ -91,63 +97,94 @@ def test_an_endless_loop_is_killed_with_everything_it_started(course, isolate):
               "if os.fork() == 0:\n    os.setsid()\n    os.execvp('sleep', ['sleep', '988'])\n")
     start = time.perf_counter()
     result = grade_submission(job(course, f"loop-{isolate}",
-                                  submission(course, daemon + LOOP), isolate=isolate,
-                                  timeout=8))
+                                  submission_of(course, daemon + LOOP), isolate=isolate,
+                                  wall_seconds=8))
     assert time.perf_counter() - start < 30
-    assert (result.status, result.score) == ("timeout", 0.0)
-    assert result.reason == "killed at the 8 s time limit while running cell 1 (answer)"
-    assert result.cells[0].message == "not graded: timeout"
+    assert (result.status, result.score) == (GradeStatus.TIMEOUT, 0.0)
+    assert result.reason.startswith("stopped at the 8.00 s idle wall-clock limit while running "
+                                    f"cell 1 (answer) of {ASSIGNMENT} (used ")
+    assert result.cells[0].message == "not graded: timeout" and result.flagged
     time.sleep(0.5)
     assert running("sleep 987") == [] and running("sleep 988") == []
 
 
-def test_a_cell_over_its_time_limit_is_interrupted_and_grading_goes_on(course):
-    result = grade_submission(job(course, "slow", submission(course, "time.sleep(60)"),
+def test_a_cell_that_ignores_the_interrupt_at_its_cell_limit_meets_the_jobs(course):
+    result = grade_submission(job(course, "stubborn", submission_of(course, LOOP),
+                                  cell_timeout=3, wall_seconds=10))
+    assert (result.status, result.score) == (GradeStatus.TIMEOUT, 0.0)
+    assert result.reason.startswith("stopped at the 10.0 s idle wall-clock limit while running "
+                                    f"cell 1 (answer) of {ASSIGNMENT}")
+
+
+def test_a_busy_loop_is_stopped_at_its_cpu_time(course):
+    spin = "import threading\ndef spin():\n    while True:\n        pass\n" \
+           "for _ in range(2):\n    threading.Thread(target=spin, daemon=True).start()\n" + \
+           "while True:\n    pass"
+    result = grade_submission(job(course, "spinner", submission_of(course, spin),
+                                  cpu_seconds=6))
+    assert result.status == GradeStatus.TIMEOUT
+    assert result.reason.startswith("stopped at the 6.00 s CPU time limit while running "
+                                    f"cell 1 (answer) of {ASSIGNMENT}")
+    assert result.cpu_seconds > 6
+
+
+@pytest.mark.parametrize("code, spent", [("time.sleep(60)", "waiting"),
+                                         ("while True:\n    pass", "CPU time")],
+                         ids=["waiting", "computing"])
+def test_a_cell_over_its_time_limit_is_interrupted_and_grading_goes_on(course, code, spent):
+    result = grade_submission(job(course, f"slow-{spent.split()[0]}", submission_of(course, code),
                                   cell_timeout=3))
-    assert result.status == "graded" and result.score == 0.0
+    assert (result.status, result.score) == (GradeStatus.GRADED, 0.0), result.reason
     assert "answer was stopped at the 3 s cell time limit" in result.reason
+    assert result.stopped_cells == ("answer",) and result.flagged
+    done = nbformat.read(Path(result.autograded) / f"{ASSIGNMENT}.ipynb", as_version=4)
+    (error,) = [o for o in done.cells[1].outputs if o.output_type == "error"]
+    assert (error.ename, error.evalue) == ("CellTimeoutError",
+                                           f"the cell was stopped after 3 s of {spent}")
 
 
 def test_a_runaway_allocation_meets_the_memory_limit(course):
     hog = "hoard = []\nwhile True:\n    hoard.append(bytearray(b'x' * 2**27))"
-    result = grade_submission(job(course, "hog", submission(course, hog), memory=2**30))
-    assert result.status == "graded" and result.score == 0.0
+    result = grade_submission(job(course, "hog", submission_of(course, hog), memory=2**30))
+    assert result.status == GradeStatus.GRADED and result.score == 0.0
     assert result.reason.startswith("answer ran out of memory (limit 1 GiB per process)")
 
 
 def test_broken_or_missing_notebooks_get_zero_and_a_reason(course):
     broken = grade_submission(job(course, "broken", raw="this is not json"))
-    assert (broken.status, broken.score) == ("error", 0.0)
+    assert (broken.status, broken.score) == (GradeStatus.ERROR, 0.0)
     assert "tiny.ipynb is not a readable notebook" in broken.reason
     assert "nbgrader could not grade it" in broken.reason
 
-    folder = Path(course, "graded", "submitted", "renamed", ASSIGNMENT)
+    folder = course.path("submitted_directory", "renamed", ASSIGNMENT)
     folder.mkdir(parents=True)
-    nbformat.write(submission(course, "answer = 42"), folder / "Copy of tiny.ipynb")
+    nbformat.write(submission_of(course, "answer = 42"), folder / "Copy of tiny.ipynb")
     renamed = grade_submission(job(course, "renamed"))
-    assert (renamed.status, renamed.score) == ("error", 0.0)
+    assert (renamed.status, renamed.score) == (GradeStatus.ERROR, 0.0)  # as in stock nbgrader
     assert renamed.reason.startswith("no tiny.ipynb in the submission")
 
 
-def test_a_deleted_test_cell_is_put_back(course):
-    nb = submission(course, "answer = 41", delete=("test_answer",))
+def test_a_deleted_test_cell_is_left_for_a_manual_grade_as_stock_nbgrader_does(course):
+    nb = submission_of(course, "answer = 42", delete=("test_answer",))
     result = grade_submission(job(course, "deleter", nb))
-    assert result.score == 0.0
-    assert "deleted locked cell test_answer (nbgrader put it back)" in result.reason
-    assert "AssertionError: answer should be 42" in result.reason
+    assert result.score == 0.0 and result.cells[0].needs_manual_grade
+    assert result.cells[0].auto_score is None
+    assert "deleted test cell test_answer (no automatic score" in result.reason
 
 
 def test_run_jobs_reports_every_outcome_and_survives_a_failing_job(course):
-    good = job(course, "cat", submission(course, "answer = 42"))
-    bad = GradeJob(ASSIGNMENT, "ghost", "/nonexistent", str(course / "graded/.work/ghost"),
-                   "/nonexistent.db", "/nonexistent", str(course / "graded"), str(course))
+    good = job(course, "cat", submission_of(course, "answer = 42"))
+    bad = GradeJob(assignment=ASSIGNMENT, student="ghost", submission="/nonexistent",
+                   work=str(course.out.parent / "work" / "ghost"),
+                   template_db="/nonexistent.db", course_root=str(course.root))
     seen = []
     # A threaded executor (as Dask's workers are) cannot fork safely: the runner is spawned.
     with ThreadPoolExecutor(2) as pool:
         outcomes = {o.student: o for o in run_jobs([good, bad], pool, seen.append)}
     assert len(seen) == 2
     assert outcomes["cat"].score == 2.0 and outcomes["cat"].execute_seconds > 0
-    assert outcomes["ghost"].status == "error" and "grading failed" in outcomes["ghost"].reason
+    assert outcomes["ghost"].status == GradeStatus.ERROR
+    assert "grading failed" in outcomes["ghost"].reason
 
 
 def test_a_runner_is_forked_only_from_a_small_single_threaded_process():

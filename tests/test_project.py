@@ -27,7 +27,7 @@ def requirements(name: str) -> dict[str, str]:
 
 
 def test_requirements_are_pinned_exactly():
-    for name in ("requirements.txt", "requirements-test.txt"):
+    for name in ("requirements.txt", "requirements-test.txt", "requirements-bench.txt"):
         for line in (ROOT / name).read_text().splitlines():
             line = line.split("#")[0].strip()
             if line:

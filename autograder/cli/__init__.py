@@ -16,7 +16,8 @@ import importlib
 import json
 import sys
 
-COMMANDS = ("inspect", "verify", "grade", "lessons", "samples", "bench", "cluster")
+COMMANDS = ("inspect", "verify", "grade", "lessons", "samples", "bench", "hub", "pages",
+            "cluster")
 
 
 class UsageError(Exception):

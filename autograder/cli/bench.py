@@ -2,13 +2,15 @@
 
     autograder bench [--only SECTION ...] [--quick] [--out FILE]
 
-Sections, in order: grading (against stock nbgrader), artifacts (every format's checks),
-course (each lesson's run time), serialization (throughput), setup (install time); about 15
-minutes on 2 cores, so run it on an otherwise idle machine. The report goes to
-docs/benchmarks.md with its plot in docs/images/. A section that fails becomes a one-line note
-and the others still run. `--quick` (tiny inputs, to check that it all runs) writes to a
-temporary folder unless `--out` is given. Exits 0 when every section ran, 1 when one failed
-(the report is written either way), 2 on bad arguments.
+Sections, in order: grading (against stock nbgrader), artifacts (every format's checks), course
+(each lesson's run time), serialization (throughput), formats (every route of the format guide:
+size, save, start-up, latency), setup (install time), hub (grade on submit); about 20 minutes
+on 2 cores, so run it on an otherwise idle machine. The report goes to docs/benchmarks.md with
+its plot in docs/images/ and its data in docs/benchmarks.json; `make bench` then regenerates
+the pages that quote it (docs/formats.md, docs/claims.md: `autograder pages`). A section that
+fails becomes a one-line note and the others still run. `--quick` (tiny inputs, to check that
+it all runs) writes to a temporary folder unless `--out` is given. Exits 0 when every section
+ran, 1 when one failed (the report is written either way), 2 on bad arguments.
 
 The benchmarks live in the course repository (`bench/`), not in the installed package.
 """
@@ -26,7 +28,7 @@ HELP = "measure the course and the grader; rewrite docs/benchmarks.md (make benc
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", nargs="+", default=[], metavar="SECTION",
                         help="run only these sections (grading, artifacts, course, "
-                             "serialization, setup)")
+                             "serialization, formats, setup, hub)")
     parser.add_argument("--quick", action="store_true",
                         help="tiny inputs, few repetitions: checks that the benchmark runs")
     parser.add_argument("--out", type=Path, default=None,

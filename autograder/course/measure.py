@@ -5,6 +5,8 @@
     print(measure.machine())                        # Intel(R) Xeon(R) ..., 2 cores, 24 GiB RAM, ...
     seconds = measure.best_of(5, pickle.dumps, model, protocol=5)
     n_rows = measure.quick_or(1_000_000, 10_000)    # the second value when quick mode is on
+    sizes, note = measure.sized_to_memory([10**6, 10**8, 4 * 10**8], copies=3)
+    print(note)                                     # say which sizes this machine can afford
 
 **Quick mode.** When the environment variable `AUTOGRADER_QUICK=1` is set (the grader sets it,
 and so does the test that runs the student versions), `best_of` runs each timing once and
@@ -18,7 +20,7 @@ from __future__ import annotations
 import os
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,31 @@ def best_of(repeats: int, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> 
         fn(*args, **kwargs)
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def sized_to_memory(sizes: Sequence[int], copies: float, *,
+                    share: float = 0.5) -> tuple[list[int], str]:
+    """The sizes (bytes) of which `copies` copies fit in `share` of the memory available now,
+    and a sentence saying so, to print beside the measurement.
+
+    A lesson that allocates large arrays (an array, its pickle, the loaded copy) asks for the
+    sizes it planned and gets those this machine can hold without swapping; the smallest size
+    is always kept, so the measurement still runs on a small laptop.
+    """
+    import psutil
+
+    if not sizes or copies <= 0 or not 0 < share <= 1:
+        raise ValueError("sized_to_memory needs sizes, copies > 0 and 0 < share <= 1")
+    available = psutil.virtual_memory().available
+    budget = share * available
+    planned = sorted(sizes)
+    kept = [size for size in planned if copies * size <= budget] or planned[:1]
+    skipped = planned[len(kept):]
+    note = (f"Arrays up to {units.size(kept[-1])}: {copies:g} copies of the largest fit in "
+            f"{share:.0%} of the {units.number(available / 2**30)} GiB of memory available now")
+    if skipped:
+        note += f"; skipped {', '.join(units.size(size) for size in skipped)} (too large here)"
+    return kept, note + "."
 
 
 def cpu_name() -> str:

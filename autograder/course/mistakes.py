@@ -12,10 +12,13 @@ saving or loading a model, and where the course teaches it:
     error = "TypeError: write() argument must be str, not bytes"   # optional: what the
                                              # library prints today, `Type: message`
     reproduce = '''...'''                    # optional: code that makes the library print it
+    check = "'model.pkl' is empty (0 bytes): ..."   # optional: check_artifact's own message
+    check_reproduce = '''...'''              # for it: code that binds `result`, a CheckResult
 
 Test cells and `check_artifact` name the mistake they recognised in their message with
 `tag(id, message)`, which appends `(mistake: ID)`; feedback pages and the class report read
-ids back with `found(text)`. A link to the section works in JupyterLab and in nbconvert HTML:
+ids back with `found(text)`. Paths in quoted messages are written as `/path/to`, the folder the
+code ran in. A link to the section works in JupyterLab and in nbconvert HTML:
 both give a Markdown heading the id of its text with spaces replaced by hyphens.
 """
 
@@ -44,6 +47,8 @@ class Mistake:
     section: str
     error: str = ""
     reproduce: str = ""
+    check: str = ""
+    check_reproduce: str = ""
 
     @property
     def anchor(self) -> str:

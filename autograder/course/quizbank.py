@@ -19,6 +19,9 @@ The drift check covers the compiled files too. The format:
       right = true                            # exactly one option per question
       feedback = "Binary mode takes the bytes pickle produces."
 
+    graded = false                            # optional: an ungraded notebook's bank (the
+                                              # self-assessment): a quiz, and no checkpoint
+
     [[checkpoint]]                            # at least 3; graded, so no answers here:
     prompt = "..."                            # the key lives in the notebook's hidden test
     options = ["...", "...", "..."]
@@ -82,6 +85,7 @@ class Bank:
     quiz: tuple[QuizQuestion, ...]
     checkpoint: tuple[CheckpointQuestion, ...]
     source: bytes  # the TOML as written: the salt derives from it, so compiling is deterministic
+    graded: bool = True  # `graded = false`: an ungraded notebook's bank, a quiz and no checkpoint
 
 
 def bank_paths(root: Path = ROOT) -> dict[str, Path]:
@@ -109,7 +113,7 @@ def read(path: Path) -> Bank:
                            for q in data.get("checkpoint", []))
         bank = Bank(path.parent.name, _text(data, "title"),
                     str(data.get("checkpoint_title", "Graded checkpoint")), quiz, checkpoint,
-                    source)
+                    source, graded=data.get("graded", True) is not False)
     except (KeyError, TypeError) as exc:
         raise BankError(f"{where}: missing or malformed field {exc}") from None
     problems = check(bank)
@@ -137,9 +141,11 @@ def check(bank: Bank) -> list[str]:
     problems = []
     if len(bank.quiz) < MIN_QUIZ:
         problems.append(f"the quiz needs at least {MIN_QUIZ} questions, has {len(bank.quiz)}")
-    if len(bank.checkpoint) < MIN_CHECKPOINT:
+    if bank.graded and len(bank.checkpoint) < MIN_CHECKPOINT:
         problems.append(f"the checkpoint needs at least {MIN_CHECKPOINT} questions, "
                         f"has {len(bank.checkpoint)}")
+    if not bank.graded and bank.checkpoint:
+        problems.append("an ungraded bank (graded = false) has no checkpoint")
     for n, question in enumerate(bank.quiz, start=1):
         rights = sum(option.right for option in question.options)
         if not MIN_OPTIONS <= len(question.options) <= len(LETTERS):

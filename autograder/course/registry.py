@@ -275,14 +275,14 @@ class Registry:
         if result.ok:
             return Audit(version=version, ok=True, load_seconds=result.load_seconds,
                          message=f"{version} verified: sha256 matches, and a fresh process "
-                                 f"loaded it in {result.load_seconds:.2f} s and reproduced all "
-                                 f"{result.n_rows} golden predictions exactly.")
+                                 f"loaded it in {units.duration(result.load_seconds)} and "
+                                 f"reproduced all {result.n_rows} golden predictions exactly.")
         if not result.loaded:
             return failed(f"{version} fails the fresh-process check: {result.message}")
         if result.n_differ:
             return failed(f"{version} reloads, but differs from its golden predictions on "
                           f"{result.n_differ} of {result.n_rows} rows (max abs difference "
-                          f"{result.max_abs_diff:.3g}).")
+                          f"{units.number(result.max_abs_diff)}).")
         return failed(f"{version} reloads, but does not reproduce its golden predictions: "
                       f"{result.message}")
 

@@ -59,6 +59,15 @@ def describe(value: object) -> str:
     np = sys.modules.get("numpy")
     if np is not None and isinstance(value, np.ndarray):
         return f"array (shape {value.shape}, {value.dtype}): {_array_preview(np, value)}"
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor) and np is not None:
+        preview = _array_preview(np, value.detach().numpy())
+        return f"tensor (shape {tuple(value.shape)}, {value.dtype}): {preview}"
+    if torch is not None and isinstance(value, torch.nn.Module):
+        return f"{type(value).__name__} ({'training' if value.training else 'eval'} mode)"
+    if isinstance(value, Mapping):  # a state_dict's repr would be a wall of tensors
+        names = ", ".join(map(str, list(value)[:2])) + (", …" if len(value) > 2 else "")
+        return _truncate(f"{type(value).__name__} of {len(value)}: {names}", _MAX_CHARS + 20)
     return _truncate(f"{type(value).__name__}: {_short_repr(value)}", _MAX_CHARS + 20)
 
 

@@ -1,51 +1,56 @@
-"""The grading course directory: the course's nbgrader settings, pointed at an output folder.
+"""The course being graded: its nbgrader settings, where grading writes, and the assignment.
 
-Grading never writes into the course repository. The output folder (`graded/` by default) is
-an nbgrader course directory of its own: its `gradebook.db`, `submitted/`, `autograded/` and
-`feedback/`, with the repository's `solutions/` as source and `lessons/` as release. It gets
-an `nbgrader_config.py` that loads the course's, so stock nbgrader commands (formgrader,
-export, generate_feedback) work there too.
+Any nbgrader course directory can be graded, with its settings read as nbgrader reads them
+(`nbgrader_config`: the Jupyter config paths, then the course's `nbgrader_config.py`, or none
+at all). Two places can receive the results (`GradingCourse`):
 
-Everything else comes from the course's `nbgrader_config.py` (ClearHiddenTests in feedback,
-kernel name, file limits, per-cell timeout, no widget state); grading overrides only what it
-needs: where things are, restoring deleted test cells, and redacting hidden tests from outputs.
+- the course itself (`out` is the course root): `autograder grade ps1` in a course directory
+  writes into its own gradebook (its `db_url`), `autograded/` and `feedback/`, as
+  `nbgrader autograde ps1` and `nbgrader generate_feedback ps1` would;
+- an output folder (`out` elsewhere, as `make grade` uses `graded/`): an nbgrader course of its
+  own, with the course's source and release folders, which grading never writes into. It gets
+  an `nbgrader_config.py` that loads the course's, so stock nbgrader commands work there too.
+
+Grading changes only what it must: paths, and feedback that never shows hidden tests
+(`feedback_preprocessors`). Everything else (late penalties, kernels, file limits, the
+per-cell timeout, add_missing_cells) is the course's own setting.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from traitlets.config import Config
 
-from autograder.common.paths import ROOT, course_config
+from autograder.grading.gradebook import DEFAULT_COURSE_ID, new_gradebook, sqlite_url
 
 REDACT = "autograder.grading.redact.RedactHiddenTests"
+CLEAR_HIDDEN = "nbgrader.preprocessors.ClearHiddenTests"
 
 
-def db_url(path: Path) -> str:
-    return f"sqlite:///{Path(path).absolute()}"
+def nbgrader_config(root: Path) -> Config:
+    """The config `nbgrader` run in `root` would use (a course without a config file has none).
 
+    nbgrader's own application loads it: the Jupyter config paths (user, environment, system),
+    then `root/nbgrader_config.py`, where one exists.
+    """
+    from nbgrader.apps.baseapp import NbGrader
 
-def grading_config(out: Path, *, root: Path = ROOT, db: Path | None = None,
-                   release: Path | None = None) -> Config:
-    """The course's config with `out` as course root (paths absolute, so any cwd works)."""
-    config = course_config(root)
-    course = config.CourseDirectory
-    course.root = str(Path(out).absolute())
-    course.source_directory = str((Path(root) / course.get("source_directory", "source"))
-                                  .absolute())
-    course.release_directory = str(Path(release).absolute() if release else
-                                   (Path(root) / course.get("release_directory", "release"))
-                                   .absolute())
-    course.db_url = db_url(db if db is not None else Path(out) / "gradebook.db")
-    # A deleted test cell is put back and run, so deleting a test never avoids it.
-    config.OverwriteCells.add_missing_cells = True
-    feedback = list(config.GenerateFeedback.get("preprocessors", []))
-    names = [_name(p) for p in feedback]
-    if REDACT not in names:
-        at = next((i for i, n in enumerate(names) if n.endswith("ClearHiddenTests")), 0)
-        feedback.insert(at, REDACT)
-    config.GenerateFeedback.preprocessors = feedback
+    class Loader(NbGrader):
+        def init_syspath(self):  # the caller decides what goes on sys.path
+            pass
+
+    app = Loader()
+    app.load_cwd_config = False  # the course's folder, not wherever this runs
+    app.log.setLevel("ERROR")  # "No nbgrader_config.py file found" is fine
+    app.initialize([], root=str(Path(root).absolute()))
+    config = copy.deepcopy(app.config)
+    config.CourseDirectory.root = config.CourseDirectory.get("root") or \
+        str(Path(root).absolute())
     return config
 
 
@@ -55,68 +60,185 @@ def _name(preprocessor) -> str:
     return f"{preprocessor.__module__}.{preprocessor.__qualname__}"
 
 
+def feedback_preprocessors(config: Config) -> list:
+    """The course's feedback steps (nbgrader's defaults when unset), hidden tests always out:
+    ClearHiddenTests clears their source, RedactHiddenTests (just before it) their outputs."""
+    from nbgrader.converters import GenerateFeedback
+
+    steps = list(config.GenerateFeedback.get("preprocessors") or
+                 GenerateFeedback.class_traits()["preprocessors"].default())
+    names = [_name(p).replace(".clearhiddentests.", ".") for p in steps]
+    if CLEAR_HIDDEN not in names:
+        steps.insert(0, CLEAR_HIDDEN)
+        names.insert(0, CLEAR_HIDDEN)
+    if REDACT not in names:
+        steps.insert(names.index(CLEAR_HIDDEN), REDACT)
+    return steps
+
+
+# The folders nbgrader writes per submission: they live in `out`, the rest in the course.
+OUTPUT_STEPS = ("submitted_directory", "autograded_directory", "feedback_directory")
+STRUCTURE_START = "{nbgrader_step}"
+
+
+@dataclass(frozen=True)
+class GradingCourse:
+    """A course (`root`: its settings, source, release) graded into `out`.
+
+    nbgrader always runs with the course folder as its root and working directory, as
+    `cd COURSE && nbgrader ...` does, so course-relative settings keep their meaning. When
+    `out` is elsewhere, the per-submission folders and the gradebook are absolute paths in
+    `out` (a job's working copy is such an `out` too).
+    """
+
+    root: Path
+    out: Path
+    config: Config  # what nbgrader runs with: the course's settings, pointed at `out`
+
+    @classmethod
+    def open(cls, root: Path, out: Path | None = None,
+             db_url: str | None = None) -> GradingCourse:
+        """`db_url` puts the gradebook in that database (a PostgreSQL server, say) instead of
+        the course's own, or `out`'s gradebook.db."""
+        root = Path(root).absolute()
+        out = Path(out).absolute() if out is not None else root
+        config = nbgrader_config(root)
+        course = config.CourseDirectory
+        course.root = str(root)
+        if out != root:
+            structure = course.get("directory_structure", STRUCTURE_START)
+            if not structure.startswith(STRUCTURE_START):
+                raise ValueError(f"{root}: grading into another folder needs "
+                                 f"CourseDirectory.directory_structure to start with "
+                                 f"{STRUCTURE_START} (it is {structure!r})")
+            for step in OUTPUT_STEPS:
+                course[step] = str(out / course.get(step, step.split("_")[0]))
+            course.db_url = sqlite_url(out / "gradebook.db")
+        if db_url:
+            course.db_url = db_url
+        return cls(root, out, config)
+
+    @property
+    def course_id(self) -> str:
+        return self.config.CourseDirectory.get("course_id") or DEFAULT_COURSE_ID
+
+    def coursedir(self, assignment: str = "", student: str = "*"):
+        """nbgrader's CourseDirectory for this course."""
+        from nbgrader.coursedir import CourseDirectory
+
+        coursedir = CourseDirectory(config=self.config)
+        coursedir.assignment_id, coursedir.student_id = assignment, student
+        return coursedir
+
+    @property
+    def db_url(self) -> str:
+        return self.coursedir().db_url
+
+    @property
+    def excluded(self) -> set[str]:
+        """CourseDirectory.student_id_exclude: students nbgrader leaves out."""
+        return set(self.coursedir().student_id_exclude.split(",")) - {""}
+
+    @property
+    def db_file(self) -> Path | None:
+        """The gradebook's file, when it is SQLite (a server's has none)."""
+        url = self.db_url
+        return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+
+    def path(self, step: str, student: str, assignment: str) -> Path:
+        """nbgrader's folder for a step ("submitted_directory", ...) of one submission."""
+        coursedir = self.coursedir()
+        return Path(coursedir.format_path(getattr(coursedir, step), student, assignment))
+
+    def folder(self, step: str) -> Path:
+        """The whole folder of a step: source/, submitted/, autograded/..."""
+        return Path(os.path.normpath(self.path(step, ".", ".")))
+
+    @contextlib.contextmanager
+    def running(self):
+        """Run nbgrader here as `cd COURSE && nbgrader ...` would: the course folder as the
+        working directory (course-relative paths such as IncludeHeaderFooter.header) and on
+        sys.path (plugins defined in the course)."""
+        import sys
+
+        added = str(self.root) not in sys.path
+        if added:
+            sys.path.insert(0, str(self.root))
+        try:
+            with contextlib.chdir(self.root):
+                yield
+        finally:
+            if added:
+                sys.path.remove(str(self.root))
+
+
 CONFIG_FILE = '''\
-"""Written by `python -m autograder grade`: the course's nbgrader settings, with this folder
-as the course root, so stock nbgrader commands (formgrader, export, generate_feedback) work here.
+"""Written by `autograder grade`: the course's nbgrader settings, with this folder as the
+course root, so stock nbgrader commands (formgrader, export, generate_feedback) work here.
 """
 
 c = get_config()  # noqa: F821 - injected by traitlets
-load_subconfig({course_config!r})  # noqa: F821
-c.CourseDirectory.root = {root!r}
+{load}c.CourseDirectory.root = {root!r}
 c.CourseDirectory.source_directory = {source!r}
 c.CourseDirectory.release_directory = {release!r}
-c.OverwriteCells.add_missing_cells = True
+c.CourseDirectory.db_url = {db_url!r}
 c.GenerateFeedback.preprocessors = {feedback!r}
 '''
 
 
-def write_config_file(out: Path, config: Config, *, root: Path = ROOT) -> Path:
-    course = config.CourseDirectory
-    path = Path(out) / "nbgrader_config.py"
+def write_config_file(course: GradingCourse) -> Path:
+    """The output folder's nbgrader_config.py (never the course's own)."""
+    config_file = course.root / "nbgrader_config.py"
+    load = f"load_subconfig({str(config_file)!r})  # noqa: F821\n" if config_file.is_file() \
+        else ""
+    path = course.out / "nbgrader_config.py"
     path.write_text(CONFIG_FILE.format(
-        course_config=str((Path(root) / "nbgrader_config.py").absolute()), root=course.root,
-        source=course.source_directory, release=course.release_directory,
-        feedback=[_name(p) for p in config.GenerateFeedback.preprocessors]))
+        load=load, root=str(course.out), source=str(course.folder("source_directory")),
+        release=str(course.folder("release_directory")), db_url=course.db_url,
+        feedback=[_name(p) for p in feedback_preprocessors(course.config)]))
+    if course.db_file is None:
+        path.chmod(0o600)  # a database server's URL may hold its password
     return path
 
 
-def empty_gradebook(path: Path, course_id: str) -> Path:
-    """A gradebook with nbgrader's tables and nothing in them, made once and then copied:
-    nbgrader creates a new one by running `alembic heads` in a subprocess (1-3 s)."""
-    path = Path(path)
-    if not path.exists():
-        from nbgrader.api import Gradebook
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.unlink(missing_ok=True)
-        with Gradebook(db_url(tmp), course_id):
-            pass
-        tmp.replace(path)  # whole or not at all, should a run be stopped half-way
-    return path
-
-
-def define_assignment(config: Config, assignment: str, release: Path) -> None:
-    """Record the assignment (notebooks, grade cells, hidden tests) in the config's gradebook.
+def define_assignment(course: GradingCourse, assignment: str, release: Path) -> None:
+    """Record the assignment (notebooks, grade cells, hidden tests) in the course's gradebook.
 
     nbgrader's GenerateAssignment does it; its student version goes to `release` (scratch), so
-    the course's lessons/ is never rewritten by grading.
+    grading never rewrites a release.
     """
     from nbgrader.converters import GenerateAssignment
-    from nbgrader.coursedir import CourseDirectory
-    from nbgrader.utils import capture_log
 
-    from autograder.grading.outcome import last_line
+    from autograder.grading.converters import run_converter
 
-    config = Config(config)
-    Path(config.CourseDirectory.root).mkdir(parents=True, exist_ok=True)
+    config = copy.deepcopy(course.config)
     config.CourseDirectory.release_directory = str(Path(release).absolute())
-    coursedir = CourseDirectory(config=config)
-    coursedir.assignment_id = assignment
-    app = GenerateAssignment(coursedir=coursedir, config=config)
-    app.force = True
-    app.create_assignment = True
-    result = capture_log(app)
-    if not result["success"]:
-        raise RuntimeError(f"nbgrader could not generate '{assignment}': "
-                           f"{last_line(result.get('error', '') or result.get('log', ''))}")
+    if course.db_file is not None and not course.db_file.exists():
+        new_gradebook(course.db_file)
+    with course.running():
+        done = run_converter(GenerateAssignment, config, assignment, force=True,
+                             create_assignment=True)
+    if not done.success:
+        raise RuntimeError(f"nbgrader could not generate '{assignment}': {done.error}")
+
+
+def submitted_students(course: GradingCourse, assignment: str,
+                       wanted: tuple[str, ...] = ()) -> list[str]:
+    """The students `nbgrader autograde ASSIGNMENT [--student ID]` would grade: each
+    submitted/STUDENT/ASSIGNMENT with a notebook in it (nbgrader's own glob and pattern), minus
+    CourseDirectory.student_id_exclude."""
+    import glob
+    import re
+
+    coursedir = course.coursedir(assignment)
+    step = coursedir.submitted_directory
+    pattern = coursedir.format_path(step, "(?P<student_id>.*)", "(?P<assignment_id>.*)",
+                                    escape=True)
+    students = []
+    for student in [glob.escape(s) for s in wanted] or ["*"]:
+        for folder in sorted(glob.glob(coursedir.format_path(step, student, assignment))):
+            notebooks = os.path.join(glob.escape(folder), f"{coursedir.notebook_id}.ipynb")
+            found = re.match(pattern, folder)
+            if found and glob.glob(notebooks) and found["student_id"] not in course.excluded:
+                students.append(found["student_id"])
+    return students

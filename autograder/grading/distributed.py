@@ -3,12 +3,13 @@
 `DaskExecutor(address)` is a concurrent.futures.Executor for `workers.run_jobs`, so the
 orchestrator grades on a cluster exactly as it does in its local process pool:
 
-- **Nothing shared on disk.** The client packs what one job needs into a `Parcel` (the
-  submission, the release's notebooks, the template gradebook, the course's nbgrader_config.py
-  and the files autograde copies from the source folder); the worker unpacks it into a
-  temporary folder, runs `workers.grade_submission` there, and sends back a `Delivery`: the
-  outcome and the job's autograded notebooks and feedback HTML. The client unpacks those
-  where a local job would have left them, so merging is unchanged. Workers never see the
+- **Nothing shared on disk.** The client packs what one job needs into a `Parcel`: the
+  submission, the template gradebook (the assignment's definition; the student's earlier
+  state travels in the job itself), the course's Python files (its nbgrader_config.py and the
+  plugins beside it) and the files autograde copies from the source folder. The worker
+  unpacks it into a temporary folder, runs `workers.grade_submission` there, and sends back a
+  `Delivery`: the outcome and the job's autograded and feedback folders. The client unpacks
+  those into the job's working folder, where the merge takes them from. Workers never see the
   gradebook.
 - **The same sandbox.** A Dask worker is threaded, so the worker hands `grade_submission` to
   a single-threaded helper process of its own, which forks the runner exactly as a process
@@ -47,9 +48,10 @@ from functools import cache, partial
 from importlib import metadata
 from pathlib import Path
 
-from autograder.common.paths import ROOT, course_config
+from autograder.common.paths import ROOT
 from autograder.common.text import error_line
-from autograder.grading.outcome import GradeOutcome
+from autograder.grading.course import GradingCourse
+from autograder.grading.outcome import GradeOutcome, GradeStatus
 from autograder.grading.runner import die_with_parent, warm_up
 from autograder.grading.workers import GradeJob, grade_submission
 
@@ -57,6 +59,7 @@ CONNECT_TIMEOUT = 10.0  # seconds to reach the scheduler before giving up
 WORKERS_TIMEOUT = 60.0  # seconds to wait for a first worker to join it
 ATTEMPTS = 3  # workers a job may be refused by before it is reported as not graded
 COURSE, SOURCE = "course", "source"  # the parcel's folders
+RESULTS = ("autograded", "feedback")  # the delivery's folders
 DISTRIBUTION = "serialization-course"  # this package, as pip knows it
 PYTHON, CODE = "Python", "autograder code"  # what an environment holds beside packages
 
@@ -164,37 +167,41 @@ def source_files(job: GradeJob) -> tuple[Path, list[Path]]:
     autograde finds them."""
     from nbgrader.utils import find_all_files
 
-    course = course_config(Path(job.course_root)).CourseDirectory
-    folder = Path(job.course_root) / course.get("source_directory", "source") / job.assignment
-    ignore = [*course.get("ignore", []), "*.ipynb"]
+    course = GradingCourse.open(Path(job.course_root))
+    folder = course.path("source_directory", ".", job.assignment)
+    ignore = [*course.coursedir().ignore, "*.ipynb"]
     return folder, [Path(p) for p in find_all_files(str(folder), ignore)] \
         if folder.is_dir() else []
 
 
 def pack(job: GradeJob, env: dict[str, str]) -> Parcel:
-    """The job's files: the submission, the template gradebook, the release's notebooks, and
-    the course's config, pointed at the source files that travel with it."""
-    config = (Path(job.course_root) / "nbgrader_config.py").read_text()
-    config += f"\nc.CourseDirectory.source_directory = {SOURCE!r}  # the parcel's\n"
+    """The job's files: the submission, the template gradebook, and the course's Python files
+    (its config, the plugins it may name), the config pointed at the source files that travel
+    with it."""
+    root = Path(job.course_root)
+    config = root / "nbgrader_config.py"
+    text = config.read_text() if config.is_file() else ""
+    text += f"\nc = get_config()  # noqa: F821\nc.CourseDirectory.source_directory = {SOURCE!r}\n"
     source, extra = source_files(job)
     entries = [(Path(job.submission), "submission"), (Path(job.template_db), "template.db"),
-               (config.encode(), f"{COURSE}/nbgrader_config.py")]
-    entries += [(p, f"release/{p.name}") for p in sorted(Path(job.release).glob("*.ipynb"))]
+               (text.encode(), f"{COURSE}/nbgrader_config.py")]
+    entries += [(p, f"{COURSE}/{p.name}") for p in sorted(root.glob("*.py")) if p != config]
     entries += [(p, f"{COURSE}/{SOURCE}/{job.assignment}/{p.relative_to(source)}")
                 for p in extra]
     return Parcel(job, _tar(entries), env)
 
 
 def unpack(delivery: Delivery, job: GradeJob) -> GradeOutcome:
-    """The job's files where a local job leaves them (job.work/course/...), for the merge."""
+    """The job's autograded and feedback folders in its working folder, for the merge."""
     import shutil
 
     work = Path(job.work)
     if work.exists():
         shutil.rmtree(work)
-    (work / "course").mkdir(parents=True)
-    _untar(delivery.files, work / "course")
-    return replace(delivery.outcome, work=str(work))
+    work.mkdir(parents=True)
+    _untar(delivery.files, work)
+    found = {kind: str(work / kind) if (work / kind).is_dir() else "" for kind in RESULTS}
+    return replace(delivery.outcome, work=str(work), **found)
 
 
 # ---------------------------------------------------------------------- on the worker
@@ -282,9 +289,10 @@ def run_in_helper(job: GradeJob) -> GradeOutcome:
     except BrokenProcessPool as exc:
         with _pool_lock:
             _pool = None  # a new one for the next job
-        return GradeOutcome(job.assignment, job.student, "killed", 0.0, 0.0,
-                            f"the grading process on the worker died: {error_line(exc)}",
-                            work=job.work)
+        return GradeOutcome(assignment=job.assignment, student=job.student,
+                            status=GradeStatus.KILLED, score=0.0, max_score=0.0,
+                            reason=f"the grading process on the worker died: "
+                                   f"{error_line(exc)}", work=job.work)
 
 
 def warm_helpers() -> None:
@@ -312,30 +320,28 @@ def grade_parcel(parcel: Parcel) -> Delivery:
                                      ignore_cleanup_errors=True) as tmp:
         parcel_dir, work = Path(tmp) / "parcel", Path(tmp) / "work"
         _untar(parcel.files, parcel_dir)
-        (parcel_dir / "release").mkdir(exist_ok=True)
-        # `out` is what the kernel never sees: every job on this worker, its own folder aside
+        # what the kernel never sees: every job on this worker, its own notebook folder aside
         here = replace(job, submission=str(parcel_dir / "submission"), work=str(work),
                        template_db=str(parcel_dir / "template.db"),
-                       release=str(parcel_dir / "release"), out=str(jobs),
-                       course_root=str(parcel_dir / COURSE), hide=(str(parcel_dir),))
+                       course_root=str(parcel_dir / COURSE), hide=(str(jobs),))
         outcome = run_in_helper(here)
-        files = _tar(results(work / "course", job, parcel_dir / COURSE))
-    return Delivery(replace(outcome, work=""), files, time.perf_counter() - start)
+        files = _tar(results(outcome, parcel_dir / COURSE))
+    return Delivery(replace(outcome, work="", autograded="", feedback=""), files,
+                    time.perf_counter() - start)
 
 
-def results(course: Path, job: GradeJob, config_root: Path) -> list[tuple[Path, str]]:
+def results(outcome: GradeOutcome, course_root: Path) -> list[tuple[Path, str]]:
     """What a worker sends back: the feedback, and the autograded folder but for what the
     course ignores (the models a notebook saved: megabytes a job, and no grade in them)."""
     from nbgrader.utils import find_all_files
 
-    ignore = course_config(config_root).CourseDirectory.get("ignore", [])
+    ignore = GradingCourse.open(course_root).coursedir().ignore
     entries = []
-    for kind, skip in (("autograded", ignore), ("feedback", [])):
-        folder = course / kind / job.student / job.assignment
-        if folder.is_dir():
-            entries += [(Path(p), f"{kind}/{job.student}/{job.assignment}/"
-                                  f"{Path(p).relative_to(folder)}")
-                        for p in find_all_files(str(folder), skip)]
+    for kind, skip in zip(RESULTS, (ignore, []), strict=True):
+        folder = getattr(outcome, kind)
+        if folder and Path(folder).is_dir():
+            entries += [(Path(p), f"{kind}/{Path(p).relative_to(folder)}")
+                        for p in find_all_files(folder, skip)]
     return entries
 
 
@@ -469,9 +475,10 @@ class DaskExecutor(Executor):
             try:
                 parcel = pack(job, self.environment)
             except Exception as exc:  # as grade_submission reports its own failure locally
-                future.set_result(GradeOutcome(job.assignment, job.student, "error", 0.0, 0.0,
-                                               f"grading failed: {error_line(exc)}",
-                                               work=job.work))
+                future.set_result(GradeOutcome(
+                    assignment=job.assignment, student=job.student, status=GradeStatus.ERROR,
+                    score=0.0, max_score=0.0, reason=f"grading failed: {error_line(exc)}",
+                    work=job.work))
                 continue
             key = f"grade-{job.student}-{uuid.uuid4().hex[:8]}"
             remote = self.client.submit(grade_parcel, parcel, key=key, pure=False,

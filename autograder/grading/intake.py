@@ -15,18 +15,26 @@ same as importing once. Files that cannot be imported are listed with a reason.
 
 from __future__ import annotations
 
-import re
+import copy
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from traitlets.config import Config
+from autograder.grading.course import GradingCourse
 
 # LMS downloads: "<student>_<submission number(s)>_<original name>", optionally "_late_".
-DEFAULT_PATTERN = (r".*/(?P<student_id>[A-Za-z0-9][A-Za-z0-9.@+-]*)_(?:late_|LATE_)?"
+DEFAULT_PATTERN = (r".*/(?P<student_id>[^/_]+)_(?:late_|LATE_)?"
                    r"(?:[0-9]+_)*(?P<file_id>[^/]+\.ipynb)$")
-STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]*")
 SKIP_NAMES = {".ipynb_checkpoints", "__pycache__", ".DS_Store", "__MACOSX"}
+MAX_ID = 128  # nbgrader's student.id column
+
+
+def valid_student_id(student: str) -> bool:
+    """Any id nbgrader can keep (`zoë`, `jane doe`) that is one folder name: not hidden (its
+    glob would skip it), no path separator, no control characters, at most 128 characters."""
+    return (0 < len(student) <= MAX_ID and not student.startswith(".")
+            and "/" not in student and student == student.strip()
+            and all(ch.isprintable() for ch in student))
 
 
 class IntakeError(Exception):
@@ -39,38 +47,32 @@ class Intake:
     skipped: tuple[str, ...] = ()  # "what: why"
 
 
-def import_submissions(source: Path, assignment: str, config: Config,
-                       pattern: str = DEFAULT_PATTERN) -> Intake:
+def import_submissions(source: Path, assignment: str, course: GradingCourse,
+                       pattern: str | None = None) -> Intake:
     source = Path(source)
     if source.is_dir():
-        return from_folder(source, assignment, config)
+        return from_folder(source, assignment, course)
     if source.is_file() and source.suffix.lower() == ".zip":
-        return from_zip(source, assignment, config, pattern)
+        return from_zip(source, assignment, course, pattern)
     if source.exists():
         raise IntakeError(f"{source}: give a folder of submissions or an LMS .zip download")
     raise IntakeError(f"{source}: no such folder or zip file")
 
 
-def submitted_folder(config: Config, student: str, assignment: str) -> Path:
-    course = config.CourseDirectory
-    return Path(course.root) / course.get("submitted_directory", "submitted") / student / \
-        assignment
-
-
-def from_folder(source: Path, assignment: str, config: Config) -> Intake:
+def from_folder(source: Path, assignment: str, course: GradingCourse) -> Intake:
     students, skipped = [], []
     for folder in sorted(p for p in source.iterdir() if p.name not in SKIP_NAMES):
         if not folder.is_dir() or folder.is_symlink():
             skipped.append(f"{folder.name}: not a student folder")
             continue
-        if not STUDENT_ID.fullmatch(folder.name):
-            skipped.append(f"{folder.name}: not a valid student id (letters, digits, . _ @ + -)")
+        if not valid_student_id(folder.name):
+            skipped.append(f"{folder.name}: not a valid student id")
             continue
         inner = folder / assignment if (folder / assignment).is_dir() else folder
         if not any(inner.glob("*.ipynb")):
             skipped.append(f"{folder.name}: no notebook in {inner.relative_to(source)}")
             continue
-        dest = submitted_folder(config, folder.name, assignment)
+        dest = course.path("submitted_directory", folder.name, assignment)
         if dest.exists():
             shutil.rmtree(dest)
         skipped += copy_regular_files(inner, dest, folder.name)
@@ -97,29 +99,39 @@ def copy_regular_files(src: Path, dest: Path, label: str) -> list[str]:
     return skipped
 
 
-def from_zip(source: Path, assignment: str, config: Config, pattern: str) -> Intake:
-    """nbgrader's ZipCollect, run in-process on the grading course."""
+def from_zip(source: Path, assignment: str, course: GradingCourse,
+             pattern: str | None) -> Intake:
+    """nbgrader's ZipCollect, run in-process with the course's collector plugin and pattern
+    (FileNameCollectorPlugin.named_regexp), or else `DEFAULT_PATTERN`."""
     from nbgrader.apps.zipcollectapp import ZipCollectApp
     from nbgrader.coursedir import CourseDirectory
-    from nbgrader.plugins import FileNameCollectorPlugin
+    from traitlets.utils.importstring import import_item
 
     seen: dict[str, str | None] = {}
+    config = copy.deepcopy(course.config)
+    plugin = config.ZipCollectApp.get("collector_plugin") or \
+        ZipCollectApp.class_traits()["collector_plugin"].default_value
+    plugin = import_item(plugin) if isinstance(plugin, str) else plugin
 
-    class RecordingCollector(FileNameCollectorPlugin):
-        """nbgrader's file-name collector, noting which files gave which student."""
+    class RecordingCollector(plugin):
+        """The course's collector, noting which files gave which student."""
 
         def collect(self, submitted_file):
             info = super().collect(submitted_file)
             student = info.get("student_id") if info else None
-            if student is not None and not STUDENT_ID.fullmatch(student):
+            if student is not None and not valid_student_id(student):
                 info, student = None, None
             seen[submitted_file] = student
             return info
 
-    config = Config(config)
-    config.FileNameCollectorPlugin.named_regexp = pattern
+    RecordingCollector.__name__ = plugin.__name__  # its settings are under its own name
+    config.FileNameCollectorPlugin.named_regexp = pattern or \
+        config.FileNameCollectorPlugin.get("named_regexp") or DEFAULT_PATTERN
     config.ZipCollectApp.force = True
     config.ExtractorPlugin.force = True
+    # downloaded/ goes with the results; the release it checks names against stays
+    config.CourseDirectory.release_directory = str(course.folder("release_directory"))
+    config.CourseDirectory.root = str(course.out)
     app = ZipCollectApp(config=config)
     app.log_level = "ERROR"  # its per-file INFO lines; skipped files are reported below
     app.coursedir = CourseDirectory(config=config)
@@ -131,9 +143,10 @@ def from_zip(source: Path, assignment: str, config: Config, pattern: str) -> Int
     archive.mkdir(parents=True)
     shutil.copyfile(source, archive / source.name)
     try:
-        app.init_plugins()
-        app.extract_archive_files()
-        app.process_extracted_files()
+        with course.running():
+            app.init_plugins()
+            app.extract_archive_files()
+            app.process_extracted_files()
     except SystemExit as exc:  # nbgrader's Application.fail
         raise IntakeError(f"{source}: nbgrader zip_collect failed (see the log above)") from exc
     except Exception as exc:

@@ -1,6 +1,6 @@
 """Outcomes kept on disk as they arrive, so a merge that stops half-way loses nothing.
 
-`grade` records each outcome in the run's scratch folder (OUT/.work/ASSIGNMENT/outcomes/) as
+`grade` records each outcome in the run's scratch folder (OUT/.autograder/ASSIGNMENT/outcomes/) as
 soon as its job is done, and marks it once it is in the gradebook. If the gradebook stops
 answering during the merge, the run ends with every outcome still there; `grade --resume`
 grades only the students with no outcome yet and merges only what is not marked.

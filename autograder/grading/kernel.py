@@ -4,7 +4,7 @@ The job's kernelspec starts `python -m autograder.grading.kernel JAIL.json -f CO
 in the notebook's folder. Before any student code exists it enters a mount namespace where
 the gradebooks, source notebooks, submissions and other jobs are covered and everything but
 the notebook's folder is read-only (`sandbox.hide`), gives up every capability
-(`sandbox.drop_privileges`), writes what it achieved to the report file named in JAIL.json,
+(`sandbox.drop_privileges`), writes what it achieved (JSON) to the report file named in JAIL.json,
 and replaces itself with ipykernel, which inherits all of it and the runner's rlimits.
 """
 
@@ -38,7 +38,8 @@ def main(argv: list[str]) -> None:
 
     status = sandbox.hide([Path(p) for p in spec["hide"]], keep=Path.cwd(),
                           hide_in_keep=("*.ipynb",))
-    if status.startswith("hidden"):
+    files = status.files
+    if status.hidden:
         # The real /tmp and home are out of reach now: private, writable stand-ins.
         private = Path("/tmp/kernel")
         (private / "matplotlib").mkdir(parents=True)
@@ -50,8 +51,8 @@ def main(argv: list[str]) -> None:
             moved = private / connection.name
             moved.write_text(connection_text)
             args[args.index("-f") + 1] = str(moved)
-        status += ", " + sandbox.drop_privileges()
-    os.write(report, status.encode())
+        files += ", " + sandbox.drop_privileges()
+    os.write(report, json.dumps({"files": files, "files_hidden": status.hidden}).encode())
     os.close(report)
     os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *args])
 

@@ -1,20 +1,29 @@
 """Per-submission resource limits: what one student's grading may use, and how to apply it.
 
-Time is enforced from outside (the worker kills the runner's whole process tree at the
-wall-clock limit; nbgrader's Execute interrupts a cell at the per-cell limit). Memory and file
-size are kernel rlimits set in the runner before it starts nbgrader: every process it starts,
-the Jupyter kernel and the kernel's fresh-process artifact checks included, inherits them.
-RLIMIT_AS caps each process's address space, so a runaway allocation raises MemoryError in the
-student's cell instead of taking the machine (or the other workers) down.
+Time is measured on the submission, not on the machine. The worker adds up the CPU time of
+the runner's whole process tree (the Jupyter kernel and everything it starts) and kills the
+tree when it passes `cpu_seconds`: a busy machine slows a submission down but does not make it
+use more CPU. A wall-clock ceiling, `wall_seconds`, catches what uses no CPU at all (a sleep,
+a deadlock): it counts the time the submission spends waiting (`workers.supervise`). Both are
+derived from the solution's own measured run (`reference`), so a lesson that takes a minute
+gets minutes, and a tiny one still gets `FLOOR_SECONDS`. The course's
+per-cell timeout (nbgrader's Execute.timeout) still interrupts a single cell.
+
+Memory, file size and (as a backstop to the worker's count) CPU time are kernel rlimits set in
+the runner before it starts nbgrader; the kernel and its fresh-process artifact checks inherit
+them. RLIMIT_AS caps each process's address space, so a runaway allocation raises MemoryError
+in the student's cell instead of taking the machine (or the other workers) down.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import resource
 from dataclasses import dataclass
 
 from autograder.common.isolation import lower_rlimit
+from autograder.common.units import duration, size
 
 UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
@@ -26,7 +35,14 @@ DEFAULT_MEMORY = 4 * 2**30
 # Model files can be large: 2 GiB per file is above nbgrader's raised 1 GB limit (the course's
 # max_file_size), so a legitimate artifact is never cut, while a runaway writer stops there.
 DEFAULT_FILE_SIZE = 2 * 2**30
-DEFAULT_TIMEOUT = 300.0  # seconds of wall clock per submission (its notebooks, in turn)
+# The time limits are this many times what grading the solution took, and never below the floor:
+# room for a slower but honest solution, and for a busy machine on the wall clock.
+MARGIN = 3.0
+FLOOR_SECONDS = 60.0
+# When the solution could not be measured: generous, as stock nbgrader has no limit at all.
+FALLBACK_SECONDS = 900.0
+# The kernel's own RLIMIT_CPU, a backstop should the worker stop counting: well past the budget.
+BACKSTOP_SECONDS = 5
 
 
 def parse_size(text: str | int) -> int:
@@ -39,45 +55,51 @@ def parse_size(text: str | int) -> int:
     return int(float(m[1]) * UNITS[m[2]])
 
 
-def human_bytes(n: int) -> str:
-    for unit in ("T", "G", "M", "K"):
-        if n >= UNITS[unit]:
-            return f"{n / UNITS[unit]:g} {unit}iB"
-    return f"{n} bytes"
-
-
-@dataclass(frozen=True)
-class Limits:
+@dataclass(frozen=True, kw_only=True)
+class JobLimits:
     """What one submission may use. `cell_timeout` None means the course's Execute.timeout."""
 
-    timeout: float = DEFAULT_TIMEOUT
+    cpu_seconds: float = FALLBACK_SECONDS
+    wall_seconds: float = FALLBACK_SECONDS
     cell_timeout: int | None = None
     memory: int = DEFAULT_MEMORY
     file_size: int = DEFAULT_FILE_SIZE
+    basis: str = "fallback"  # how the times were chosen, for the report
 
     def __post_init__(self):
-        if self.timeout <= 0:
-            raise ValueError("the timeout must be a positive number of seconds")
+        if self.cpu_seconds <= 0 or self.wall_seconds <= 0:
+            raise ValueError("the time limits must be a positive number of seconds")
         if self.cell_timeout is not None and self.cell_timeout <= 0:
             raise ValueError("the cell timeout must be a positive number of seconds")
         if self.memory < 256 * 2**20:
             raise ValueError("a memory limit under 256 MB cannot even start a Python kernel")
 
-    def effective_cell_timeout(self, course_default: int) -> int:
-        """A cell may never run longer than the whole submission may."""
+    @classmethod
+    def from_reference(cls, cpu: float, wall: float, **rest) -> JobLimits:
+        """MARGIN times the solution's own CPU and wall time, at least FLOOR_SECONDS each."""
+        return cls(cpu_seconds=max(MARGIN * cpu, FLOOR_SECONDS),
+                   wall_seconds=max(MARGIN * wall, FLOOR_SECONDS),
+                   basis=f"{MARGIN:g}× the solution's {duration(cpu)} CPU, "
+                         f"{duration(wall)} wall clock", **rest)
+
+    def effective_cell_timeout(self, course_default: int | None) -> int | None:
+        """The per-cell timeout: this one's, else the course's (None: none, as nbgrader)."""
         cell = self.cell_timeout if self.cell_timeout is not None else course_default
-        return max(1, min(int(cell), int(self.timeout)))
+        return cell if cell and cell > 0 else None
 
     def describe(self) -> str:
         cell = f"{self.cell_timeout} s" if self.cell_timeout else "course default"
-        return (f"{self.timeout:g} s per submission, cells {cell}, "
-                f"{human_bytes(self.memory)} memory per process, "
-                f"{human_bytes(self.file_size)} per file")
+        return (f"{duration(self.cpu_seconds)} CPU time and {duration(self.wall_seconds)} idle "
+                f"wall clock per submission ({self.basis}), cells {cell}, "
+                f"{size(self.memory, binary=True)} memory per process, "
+                f"{size(self.file_size, binary=True)} per file")
 
 
-def apply(limits: Limits) -> None:
+def apply(limits: JobLimits) -> None:
     """Set the rlimits on this process; children inherit them. No core dumps either."""
+    cpu = math.ceil(limits.cpu_seconds) + BACKSTOP_SECONDS
     for which, value in ((resource.RLIMIT_AS, limits.memory),
                          (resource.RLIMIT_FSIZE, limits.file_size),
+                         (resource.RLIMIT_CPU, cpu),
                          (resource.RLIMIT_CORE, 0)):
         lower_rlimit(which, value)

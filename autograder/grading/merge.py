@@ -1,70 +1,78 @@
-"""Merge the workers' outcomes into the main gradebook, one at a time, through nbgrader's API.
+"""Merge the workers' outcomes into the course's gradebook, one at a time, through nbgrader's API.
 
-Workers never open the main gradebook.db: each wrote to its own copy. Here, in the parent and
-single-threaded, each outcome becomes nbgrader's own records (student, submission, one Grade
-per grade cell, one Comment per solution cell), exactly what SaveAutoGrades writes, and the
-job's autograded notebook and feedback move into the course's autograded/ and feedback/.
-A submission that timed out or failed gets 0 in every cell, so every submission has a grade.
-Merging the same outcome twice gives the same gradebook.
+Workers never open the course's gradebook: each wrote to its own copy. Here, in the parent and
+single-threaded, each outcome becomes nbgrader's own records, exactly what stock autograde
+writes: the student, the submission and its timestamp, each cell's automatic score and
+needs_manual_grade flag, the automatic comments, each notebook's late penalty. Manual grades
+and comments are never touched. The job's autograded notebooks and feedback move into the
+course's autograded/ and feedback/.
+
+A submission that was not graded (a timeout on its retry too, an error, a kill) keeps no
+automatic score: every cell waits for a manual grade and its notebooks are flagged, so
+formgrader shows it to the instructor instead of a silent 0. Merging the same outcome twice
+gives the same gradebook.
 """
 
 from __future__ import annotations
 
 import shutil
-import warnings
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
-from traitlets.config import Config
-
-from autograder.grading.outcome import GradeOutcome
-
-
-def merge(outcome: GradeOutcome, config: Config) -> None:
-    """Write one outcome into the config's gradebook and move its files into the course."""
-    from nbgrader.api import Gradebook
-
-    course = config.CourseDirectory
-    # nbgrader's own update_or_create_submission trips SQLAlchemy autoflush warnings (harmless)
-    with warnings.catch_warnings(), \
-            Gradebook(course.db_url, course.get("course_id", "default_course")) as gb:
-        warnings.simplefilter("ignore")
-        gb.update_or_create_student(outcome.student)
-        extra = {"timestamp": datetime.fromisoformat(outcome.timestamp)} \
-            if outcome.timestamp else {}
-        gb.update_or_create_submission(outcome.assignment, outcome.student, **extra)
-        for cell in outcome.cells:
-            grade = gb.find_grade(cell.grade_id, cell.notebook, outcome.assignment,
-                                  outcome.student)
-            # never more than the main gradebook's own maximum for the cell; an answer that
-            # waits for a manual grade has no automatic score, as in nbgrader's own autograde
-            grade.auto_score = None if cell.needs_manual_grade else \
-                min(max(cell.score, 0.0), float(grade.max_score))
-            grade.needs_manual_grade = cell.needs_manual_grade
-        for notebook, cell_id, text in outcome.comments:
-            comment = gb.find_comment(cell_id, notebook, outcome.assignment, outcome.student)
-            comment.auto_comment = text
-        gb.db.commit()
-    move_files(outcome, config)
+from autograder.grading.course import GradingCourse
+from autograder.grading.gradebook import opened
+from autograder.grading.outcome import GradeOutcome, GradeStatus
 
 
-def move_files(outcome: GradeOutcome, config: Config) -> None:
+def merge(outcomes: Iterable[GradeOutcome], course: GradingCourse,
+          on_merged: Callable[[GradeOutcome], None] | None = None) -> None:
+    """Write the outcomes into the course's gradebook, and move their files into the course;
+    `on_merged` hears of each outcome once it is in (a journal keeps count for a resume)."""
+    with opened(course.db_url, course.course_id) as gb:
+        for outcome in outcomes:
+            record(gb, outcome)
+            move_files(outcome, course)
+            if on_merged:
+                on_merged(outcome)
+
+
+def record(gb, outcome: GradeOutcome) -> None:
+    """One outcome as nbgrader's records, committed."""
+    a, student = outcome.assignment, outcome.student
+    graded = outcome.status == GradeStatus.GRADED
+    gb.update_or_create_student(student)
+    extra = {"timestamp": datetime.fromisoformat(outcome.timestamp)} \
+        if outcome.timestamp else {}
+    gb.update_or_create_submission(a, student, **extra)
+    for cell in outcome.cells:
+        grade = gb.find_grade(cell.grade_id, cell.notebook, a, student)
+        # never more than the course gradebook's own maximum for the cell
+        grade.auto_score = None if not graded or cell.auto_score is None else \
+            min(max(cell.auto_score, 0.0), float(grade.max_score))
+        grade.needs_manual_grade = cell.needs_manual_grade if graded else True
+    for notebook, cell_id, text in outcome.comments if graded else ():
+        gb.find_comment(cell_id, notebook, a, student).auto_comment = text
+    penalties = dict(outcome.penalties)
+    for notebook in {c.notebook for c in outcome.cells}:
+        submitted = gb.find_submission_notebook(notebook, a, student)
+        submitted.late_submission_penalty = penalties.get(notebook) if graded else None
+        submitted.flagged = submitted.flagged or outcome.flagged
+    gb.db.commit()
+
+
+def move_files(outcome: GradeOutcome, course: GradingCourse) -> None:
     """The job's autograded/ and feedback/ folders replace the student's in the course;
     a submission that was not graded leaves none behind from an earlier run."""
-    course = config.CourseDirectory
-    root = Path(course.root)
-    job = Path(outcome.work) / "course" if outcome.work else None
-    for kind, default in (("autograded_directory", "autograded"),
-                          ("feedback_directory", "feedback")):
-        name = course.get(kind, default)
-        dest = root / name / outcome.student / outcome.assignment
+    for step, source in (("autograded_directory", outcome.autograded),
+                         ("feedback_directory", outcome.feedback)):
+        dest = course.path(step, outcome.student, outcome.assignment)
         if dest.exists():
             _make_writable(dest)
             shutil.rmtree(dest)
-        src = job / name / outcome.student / outcome.assignment if job else None
-        if outcome.status == "graded" and src is not None and src.is_dir():
+        if outcome.status == GradeStatus.GRADED and source and Path(source).is_dir():
             dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(src, dest)
+            shutil.move(source, dest)
 
 
 def _make_writable(folder: Path) -> None:

@@ -1,37 +1,59 @@
-"""Grade one assignment: import, register, autograde in parallel, merge, feedback, export.
+"""Grade one assignment: what `autograder grade` runs, step by step.
 
-`grade(assignment, submissions, ...) -> GradeRun` is what `autograder grade` runs. Everything
-lands in the output folder (`graded/`): an nbgrader course directory with the merged
-gradebook.db, submitted/, autograded/, feedback/ (HTML, hidden tests removed), and
-grades.csv (nbgrader's export), ASSIGNMENT-cells.csv and ASSIGNMENT-outcomes.csv.
+`grade(assignment, course=DIR) -> GradeRun` does what `cd DIR && nbgrader autograde ASSIGNMENT
+&& nbgrader generate_feedback ASSIGNMENT` does, in parallel and sandboxed, with feedback that
+never shows hidden tests: the course's gradebook, autograded/ and feedback/ receive the
+results. With `out=FOLDER` they go to that folder instead (`make grade` uses `graded/`), and
+`submissions=DIR|ZIP` imports a class there first; `db_url=` puts the gradebook in a
+database server (PostgreSQL), and `executor=` runs the jobs elsewhere (a Dask cluster:
+`distributed.DaskExecutor`). The steps, each a function below:
+
+    GradingCourse.open    the course's settings as nbgrader reads them, and where results go
+    choose_students       imported ones, or those `nbgrader autograde` would grade
+    worker_pool           started at once, so the workers load nbgrader meanwhile
+    define                the assignment in the gradebook (generated only where it is missing,
+                          or always from the source when grading into another folder)
+    make_template         the assignment's definition alone, for each job to copy
+    measure_limits        from the solution's own measured grading time (cached)
+    make_jobs             one per student, with the student's earlier state
+    grade_watched         every job in parallel, timeouts once more afterwards and alone
+                          (`grade_all`), and a tripwire on the files no job may change
+    merge_all             into the gradebook, one outcome at a time, each kept on disk
+                          first (`journal`), so a gradebook that stops answering loses
+                          nothing and `resume=True` finishes without grading anyone again
+    write_reports         nbgrader's grades.csv, ASSIGNMENT-cells.csv, ASSIGNMENT-outcomes.csv
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 import shutil
 import sys
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.common.paths import ROOT, course_config
-from autograder.grading import database, intake, integrity, report
+from autograder.common.paths import ROOT, venv_environment
+from autograder.common.units import duration
+from autograder.grading import database, gradebook, intake, integrity, reference, report
 from autograder.grading.course import (
+    GradingCourse,
     define_assignment,
-    empty_gradebook,
-    grading_config,
+    submitted_students,
     write_config_file,
 )
 from autograder.grading.journal import Journal
-from autograder.grading.limits import Limits
+from autograder.grading.limits import DEFAULT_MEMORY, FALLBACK_SECONDS, JobLimits
 from autograder.grading.merge import merge
-from autograder.grading.outcome import GradeOutcome
+from autograder.grading.outcome import GradeOutcome, GradeStatus
 from autograder.grading.workers import GradeJob, run_jobs
 
-DEFAULT_OUT = ROOT / "graded"
-WORK = ".work"
+SCRATCH = ".autograder"  # in the output folder: the jobs' working copies
+SKIP_FINGERPRINT = ("artifacts", "__pycache__")
 
 
 @dataclass
@@ -39,13 +61,18 @@ class GradeRun:
     """One `grade` run, for the command line and for tests."""
 
     assignment: str
-    out: Path
+    course: GradingCourse
     outcomes: list[GradeOutcome] = field(default_factory=list)
-    skipped: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()  # "what: why", not graded and not an outcome
     tampered: list[str] = field(default_factory=list)  # protected files changed by a job
+    limits: JobLimits | None = None
     files: dict[str, Path] = field(default_factory=dict)
     seconds: float = 0.0
     workers: int = 1
+
+    @property
+    def out(self) -> Path:
+        return self.course.out
 
 
 class Progress:
@@ -56,152 +83,358 @@ class Progress:
 
     def __call__(self, outcome: GradeOutcome) -> None:
         self.done += 1
-        filled = round(20 * self.done / self.total)
+        filled = round(20 * self.done / max(self.total, 1))
         print(f"[{'#' * filled}{'.' * (20 - filled)}] {self.done}/{self.total} "
-              f"{time.perf_counter() - self.start:4.0f} s  {outcome.student}: "
+              f"{duration(time.perf_counter() - self.start)}  {outcome.student}: "
               f"{outcome.score:g}/{outcome.max_score:g} {outcome.status}",
               file=self.stream, flush=True)
 
 
-def use_environment() -> None:
-    """nbgrader and the kernel come from this interpreter's environment, whatever PATH says."""
-    bin_dir = str(Path(sys.executable).parent)
-    if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_dir:
-        os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
-    os.environ.setdefault("JUPYTER_PATH", str(Path(sys.prefix) / "share" / "jupyter"))
-
-
-def grade(assignment: str, submissions: Path, *, out: Path = DEFAULT_OUT, workers: int = 0,
-          limits: Limits | None = None, isolate: bool = True,
-          pattern: str = intake.DEFAULT_PATTERN, keep_work: bool = False,
-          executor: Executor | None = None, root: Path = ROOT,
-          progress: bool = True, db_url: str | None = None, resume: bool = False) -> GradeRun:
+def grade(assignment: str, *, course: Path = ROOT, out: Path | None = None,
+          submissions: Path | None = None, students: tuple[str, ...] = (),
+          force: bool = False, workers: int = 0, limits: JobLimits | None = None,
+          memory: int = DEFAULT_MEMORY, cell_timeout: int | None = None,
+          isolate: bool = True, quick: bool = True, pattern: str | None = None,
+          keep_work: bool = False, executor: Executor | None = None,
+          progress: bool = True, db_url: str | None = None, resume: bool = False
+          ) -> GradeRun:
     """The whole flow for one assignment. Raises intake.IntakeError for unusable input,
+    RuntimeError when nbgrader cannot define the assignment, and
     database.GradebookUnavailable when the gradebook's server does not answer.
 
-    `db_url` (or the course config's CourseDirectory.db_url) puts the gradebook in a database
-    server instead of OUT/gradebook.db. `resume` finishes a run that stopped: students whose
-    outcome it kept are not graded again, and what it merged is not merged again."""
-    use_environment()
-    if not Path(submissions).exists():  # before any slow step
+    `limits` None derives the time limits from the solution (`measure_limits`), with `memory`
+    and `cell_timeout`; `quick` sets AUTOGRADER_QUICK=1 for the kernel. `db_url` replaces
+    the course's gradebook (or `out`'s gradebook.db). `resume` finishes a run that stopped:
+    the students whose outcome it kept are not graded again, what it merged is not merged again.
+    """
+    os.environ.update(venv_environment())  # nbgrader runs alembic and kernels from here
+    if submissions is not None and not Path(submissions).exists():  # before any slow step
         raise intake.IntakeError(f"{submissions}: no such folder or zip file")
     start = time.perf_counter()
-    limits = limits or Limits()
-    workers = workers or os.cpu_count() or 1
-    out = Path(out).absolute()
-    config = grading_config(out, root=root)
-    url = config.CourseDirectory.db_url = db_url or course_db_url(root) or \
-        config.CourseDirectory.db_url
-    sqlite = database.is_sqlite(url)
-    if not sqlite:
-        database.check(url)
-    out.mkdir(parents=True, exist_ok=True)
-    config_file = write_config_file(out, config, root=root)
-    if not sqlite:  # stock nbgrader commands run in OUT use the same gradebook
-        config_file.write_text(config_file.read_text() +
-                               f"c.CourseDirectory.db_url = {url!r}\n")
-        config_file.chmod(0o600)  # the URL may hold the database's password
-    scratch = out / WORK / assignment
-    if scratch.exists() and not resume:
-        shutil.rmtree(scratch)
-    scratch.mkdir(parents=True, exist_ok=True)
+    graded = open_course(course, out, db_url)
+    scratch = fresh_scratch(graded, assignment, keep=resume)
     journal = Journal(scratch)
+    kept = journal.outcomes() if resume else {}
+    chosen, skipped = choose_students(graded, assignment, submissions, students, force,
+                                      pattern, resumed=set(kept))
+    run = GradeRun(assignment, graded, skipped=tuple(skipped))
+    if chosen:
+        todo = [s for s in chosen if s not in kept]
+        outcomes = [kept[s] for s in chosen if s in kept]
+        if todo:
+            with worker_pool(executor, workers, len(todo)) as (pool, run.workers):
+                with database.lock(graded.db_url, graded.course_id, assignment):
+                    define(graded, assignment, scratch)
+                template = make_template(graded, assignment, scratch)
+                run.limits = limits or measure_limits(
+                    graded, assignment, scratch, template, pool, quick=quick,
+                    isolate=isolate, limits=JobLimits(memory=memory, cell_timeout=cell_timeout))
+                jobs = make_jobs(graded, assignment, todo, scratch, template, run.limits,
+                                 isolate=isolate, quick=quick, submissions=submissions)
+                shown = Progress(len(jobs)) if progress else None
 
-    # 1-2. The assignment's definition: in the main gradebook, and in a template that each job
-    # copies (so no job ever opens the main one). Then import and register the students.
-    course_id = config.CourseDirectory.get("course_id", "default_course")
-    template = scratch / "template.db"
-    shutil.copyfile(empty_gradebook(out / WORK / "empty.db", course_id), template)
-    define_assignment(grading_config(scratch, root=root, db=template), assignment,
-                      scratch / "release")
-    if sqlite and not (out / "gradebook.db").exists():  # a new one starts as the template
-        shutil.copyfile(template, out / "gradebook.db")
-    else:
-        with database.lock(url, course_id, assignment):
-            define_assignment(config, assignment, scratch / "release")
-    imported = intake.import_submissions(Path(submissions), assignment, config, pattern)
-    if not imported.students:
-        raise intake.IntakeError(f"{submissions}: no submissions of {assignment} found "
-                                 f"({'; '.join(imported.skipped) or 'empty'})")
+                def done(outcome: GradeOutcome) -> None:
+                    journal.record(outcome)  # on disk before anything is merged
+                    if shown:
+                        shown(outcome)
 
-    course = config.CourseDirectory
-    protected = [out / "gradebook.db", out / course.get("submitted_directory", "submitted"),
-                 Path(course.source_directory) / assignment,
-                 Path(course.release_directory) / assignment, Path(submissions),
-                 Path(root) / "gradebook.db"]
-    before = integrity.Fingerprint.of(protected, skip=("artifacts", "__pycache__"))
-    backup = scratch / "gradebook.backup.db"
-    if sqlite:
-        shutil.copyfile(out / "gradebook.db", backup)
-
-    # 3-4. Autograde and feedback, one job per student, in parallel.
-    jobs = [GradeJob(assignment=assignment, student=student,
-                     submission=str(intake.submitted_folder(config, student, assignment)),
-                     work=str(scratch / "jobs" / student), template_db=str(template),
-                     release=str(Path(course.release_directory) / assignment), out=str(out),
-                     course_root=str(root), course_id=course_id,
-                     limits=limits, isolate=isolate,
-                     hide=(str(Path(course.source_directory)), str(Path(submissions).absolute()),
-                           str(Path(root) / "gradebook.db")))
-            for student in imported.students]
-    kept = {s: o for s, o in journal.outcomes().items() if s in imported.students}
-    jobs = [job for job in jobs if job.student not in kept]
-    on_done = Progress(len(jobs)) if progress and jobs else None
-    own = executor is None
-    executor = executor or ProcessPoolExecutor(max_workers=max(1, min(workers, len(jobs))))
-    try:
-        for outcome in run_jobs(jobs, executor, on_done):
-            journal.record(outcome)  # kept on disk before anything is merged
-            kept[outcome.student] = outcome
-    finally:
-        if own:
-            executor.shutdown(cancel_futures=True)
-    outcomes = sorted(kept.values(), key=lambda o: o.student)
-
-    # Nothing a job ran may have changed these; if something did, undo it before merging.
-    tampered = before.changes(integrity.Fingerprint.of(protected,
-                                                       skip=("artifacts", "__pycache__")))
-    if tampered and sqlite:
-        shutil.copyfile(backup, out / "gradebook.db")
-    merge_all(outcomes, config, journal)
-
-    # 5-6. nbgrader's grades.csv, our per-cell and per-submission reports.
-    files = {
-        "grades": report.export_grades(config, out / "grades.csv"),
-        "cells": report.write_cells(outcomes, out / f"{assignment}-cells.csv"),
-        "outcomes": report.write_outcomes(outcomes, out / f"{assignment}-outcomes.csv"),
-        "feedback": out / course.get("feedback_directory", "feedback"),
-    }
+                graded_now, run.tampered = grade_watched(graded, jobs, pool, scratch,
+                                                         submissions, done)
+            for outcome in graded_now:  # a timeout's second try replaces its first
+                journal.record(outcome)
+            outcomes += graded_now
+        run.outcomes = sorted(outcomes, key=lambda o: o.student)
+        merge_all(run.outcomes, graded, journal)
+    run.files = write_reports(graded, assignment, run.outcomes)
     if not keep_work:
         shutil.rmtree(scratch, ignore_errors=True)
-    return GradeRun(assignment, out, outcomes, imported.skipped, tampered, files,
-                    time.perf_counter() - start, max(1, min(workers, len(jobs))))
+    run.seconds = time.perf_counter() - start
+    return run
 
 
-def course_db_url(root: Path) -> str | None:
-    """The course config's own CourseDirectory.db_url, if it sets one."""
-    course = course_config(root).CourseDirectory
-    return course.db_url if "db_url" in course else None
+class InProcess(Executor):
+    """Runs each job right here when it is submitted: one student at a time needs no pool."""
 
-
-def merge_all(outcomes: list[GradeOutcome], config, journal: Journal) -> None:
-    """Merge, in submission order, what the journal has not marked as merged, one
-    assignment-wide write lock at a time. A gradebook that stops answering ends the run
-    with one line; every outcome stays in the journal for `--resume`."""
-    course = config.CourseDirectory
-    url, course_id = course.db_url, course.get("course_id", "default_course")
-    left = [o for o in outcomes if not journal.merged(o.student)]
-    for done, outcome in enumerate(left):
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future = Future()
         try:
-            with database.lock(url, course_id, outcome.assignment):
-                merge(outcome, config)
-        except Exception:
-            try:
-                database.check(url)
-            except database.GradebookUnavailable as down:
-                raise database.GradebookUnavailable(
-                    f"{down}; stopped after merging {done} of {len(left)} outcomes. All "
-                    f"{len(outcomes)} are kept in {journal.folder}: run the same command "
-                    "with --resume to merge the rest without grading anyone again") from None
-            raise
-        journal.mark_merged(outcome.student)
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+
+@contextlib.contextmanager
+def worker_pool(executor: Executor | None, workers: int, jobs: int):
+    """(executor, how many run at once): the one given; for one at a time, this process; else a
+    process pool started right away, so its workers load nbgrader while the parent defines the
+    assignment."""
+    n = min(workers or os.cpu_count() or 1, jobs)
+    if executor is not None or n == 1:
+        yield executor or InProcess(), n
+        return
+    from autograder.grading.runner import warm_up
+
+    pool = ProcessPoolExecutor(max_workers=n, initializer=warm_up)
+    for _ in range(n):
+        pool.submit(int)  # each submit to a busy pool starts one more worker
+    try:
+        yield pool, n
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def open_course(course: Path, out: Path | None, db_url: str | None) -> GradingCourse:
+    """The course, and its gradebook's server answering now (else nothing is written)."""
+    graded = GradingCourse.open(course, out, db_url)
+    if graded.db_file is None:
+        database.check(graded.db_url)
+    return graded
+
+
+def fresh_scratch(course: GradingCourse, assignment: str, keep: bool = False) -> Path:
+    """out/.autograder/ASSIGNMENT, empty (unless `keep`: a resumed run's); where the output is
+    another folder, it becomes an nbgrader course of its own (its config file loads the
+    course's)."""
+    course.out.mkdir(parents=True, exist_ok=True)
+    if course.out != course.root:
+        write_config_file(course)
+    scratch = course.out / SCRATCH / assignment
+    if scratch.exists() and not keep:
+        shutil.rmtree(scratch)
+    scratch.mkdir(parents=True, exist_ok=True)
+    return scratch
+
+
+def define(course: GradingCourse, assignment: str, scratch: Path) -> None:
+    """The assignment in the gradebook. In the course itself, only where it is missing (stock
+    autograde uses the gradebook's definition as it is); in another folder, always generated
+    from the source, so grading follows the source as it is now."""
+    missing = course.db_file is not None and not course.db_file.exists()
+    if course.out != course.root or missing or not gradebook.has_assignment(
+            course.db_url, course.course_id, assignment):
+        define_assignment(course, assignment, scratch / "release")
+
+
+def choose_students(course: GradingCourse, assignment: str, submissions: Path | None,
+                    wanted: tuple[str, ...], force: bool, pattern: str | None,
+                    resumed: set[str] = frozenset()) -> tuple[list[str], list[str]]:
+    """Who is graded, and who is not and why. Imported submissions are always graded; in the
+    course, as stock autograde: those not autograded yet, or submitted again since (a newer
+    timestamp.txt), or all of them with `force`; and those a resumed run graded already."""
+    skipped: list[str] = []
+    if submissions is not None:
+        imported = intake.import_submissions(Path(submissions), assignment, course, pattern)
+        if not imported.students:
+            raise intake.IntakeError(f"{submissions}: no submissions of {assignment} found "
+                                     f"({'; '.join(imported.skipped) or 'empty'})")
+        found = [s for s in imported.students
+                 if (not wanted or s in wanted) and s not in course.excluded]
+        skipped = [*imported.skipped, *(f"{s}: excluded (CourseDirectory.student_id_exclude)"
+                                        for s in imported.students if s in course.excluded)]
+        force = True
+    else:
+        found = submitted_students(course, assignment, wanted)
+        if not found:
+            who = f" from {', '.join(wanted)}" if wanted else ""
+            raise intake.IntakeError(
+                f"no submission of {assignment}{who} in "
+                f"{course.folder('submitted_directory')} (nbgrader's submitted/STUDENT/"
+                f"{assignment}/*.ipynb)")
+    missing = [s for s in wanted if s not in found]
+    skipped += [f"{s}: no submission of {assignment}" for s in missing]
+    chosen = [s for s in found
+              if force or s in resumed or needs_grading(course, assignment, s)]
+    skipped += [f"{s}: already autograded (give --force to grade it again)"
+                for s in found if s not in chosen]
+    return chosen, skipped
+
+
+def needs_grading(course: GradingCourse, assignment: str, student: str) -> bool:
+    """nbgrader's own rule (BaseConverter.init_destination): not autograded yet, or
+    submitted again since."""
+    dest = course.path("autograded_directory", student, assignment)
+    if not dest.exists():
+        return True
+    coursedir = course.coursedir(assignment)
+    new = coursedir.get_existing_timestamp(
+        str(course.path("submitted_directory", student, assignment)))
+    old = coursedir.get_existing_timestamp(str(dest))
+    return new is not None and old is not None and new > old
+
+
+def make_template(course: GradingCourse, assignment: str, scratch: Path) -> Path:
+    """A gradebook with the assignment's definition alone, which every job copies."""
+    template = scratch / "template.db"
+    gradebook.new_gradebook(template)
+    gradebook.copy_definition(course.db_url, gradebook.sqlite_url(template), course.course_id,
+                              assignment)
+    return template
+
+
+def hidden_paths(course: GradingCourse, submissions: Path | None) -> tuple[str, ...]:
+    """What student code must not see: the source (hidden tests), every submission and
+    result, the gradebooks, the other jobs; the whole output folder when it is not the course."""
+    paths = [course.out / SCRATCH, course.folder("source_directory"),
+             *(course.folder(step) for step in ("submitted_directory",
+                                                "autograded_directory",
+                                                "feedback_directory")),
+             course.root / "gradebook.db", course.db_file, submissions]
+    if course.out != course.root:
+        paths.append(course.out)
+    return tuple(dict.fromkeys(str(Path(p).absolute()) for p in paths if p is not None))
+
+
+def make_job(course: GradingCourse, assignment: str, student: str, scratch: Path,
+             template: Path, limits: JobLimits, *, isolate: bool, quick: bool,
+             submissions: Path | None, submission: Path | None = None) -> GradeJob:
+    return GradeJob(
+        assignment=assignment, student=student,
+        submission=str(submission or course.path("submitted_directory", student, assignment)),
+        work=str(scratch / "jobs" / student), template_db=str(template),
+        course_root=str(course.root), course_id=course.course_id, limits=limits,
+        isolate=isolate, quick=quick, hide=hidden_paths(course, submissions))
+
+
+def make_jobs(course: GradingCourse, assignment: str, students: list[str], scratch: Path,
+              template: Path, limits: JobLimits, *, isolate: bool, quick: bool,
+              submissions: Path | None) -> list[GradeJob]:
+    """One job per student, each with the student's earlier state in the gradebook."""
+    states = gradebook.student_states(course.db_url, course.course_id, assignment, students)
+    return [dataclasses.replace(
+        make_job(course, assignment, student, scratch, template, limits, isolate=isolate,
+                 quick=quick, submissions=submissions), prior=states[student])
+            for student in students]
+
+
+def measure_solution(assignment: str, *, course: Path = ROOT, out: Path | None = None,
+                     quick: bool = True, isolate: bool = True, again: bool = False,
+                     memory: int = DEFAULT_MEMORY, cell_timeout: int | None = None,
+                     db_url: str | None = None) -> JobLimits:
+    """Measure the solution now (or take the cached measurement; `again` measures anew) and
+    return the limits submissions would get: what `autograder grade --measure` prints, so the
+    first submission of a grade-on-submit service does not wait for it."""
+    os.environ.update(venv_environment())
+    graded = open_course(course, out, db_url)
+    scratch = fresh_scratch(graded, assignment)
+    try:
+        with database.lock(graded.db_url, graded.course_id, assignment):
+            define(graded, assignment, scratch)
+        if again:
+            reference.forget(reference.key(graded, assignment, quick))
+        return measure_limits(graded, assignment, scratch,
+                              make_template(graded, assignment, scratch), InProcess(),
+                              quick=quick, isolate=isolate,
+                              limits=JobLimits(memory=memory, cell_timeout=cell_timeout))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def measure_limits(course: GradingCourse, assignment: str, scratch: Path, template: Path,
+                   executor: Executor, *, quick: bool, isolate: bool,
+                   limits: JobLimits) -> JobLimits:
+    """`limits` with the time limits of `JobLimits.from_reference`: the solution graded like a
+    submission (once per version of the assignment: the result is cached)."""
+    key = reference.key(course, assignment, quick)
+    measured = reference.cached(key)
+    if measured is None:
+        folder = reference.solution_submission(course, assignment, scratch / "solution")
+        job = make_job(course, assignment, reference.STUDENT, scratch, template,
+                       JobLimits(memory=limits.memory, cell_timeout=limits.cell_timeout),
+                       isolate=isolate, quick=quick, submissions=None, submission=folder)
+        solution = next(run_jobs([job], executor))
+        if solution.status != GradeStatus.GRADED:
+            return dataclasses.replace(
+                limits, cpu_seconds=FALLBACK_SECONDS, wall_seconds=FALLBACK_SECONDS,
+                basis=f"the solution could not be graded ({solution.reason})")
+        measured = reference.Reference(cpu_seconds=solution.cpu_seconds,
+                                       wall_seconds=solution.seconds)
+        reference.store(key, measured)
+    return JobLimits.from_reference(measured.cpu_seconds, measured.wall_seconds,
+                                    cell_timeout=limits.cell_timeout, memory=limits.memory,
+                                    file_size=limits.file_size)
+
+
+def grade_all(jobs: list[GradeJob], executor: Executor,
+              on_done: Callable[[GradeOutcome], None] | None) -> list[GradeOutcome]:
+    """Every job in parallel; then each one stopped at a time limit once more, alone, so its
+    verdict does not depend on what else the machine was doing."""
+    outcomes = {o.student: o for o in run_jobs(jobs, executor, on_done)}
+    for job in jobs:
+        if outcomes[job.student].timed_out:
+            again = next(run_jobs([job], executor))
+            outcomes[job.student] = dataclasses.replace(again, attempts=2)
+    return sorted(outcomes.values(), key=lambda o: o.student)
+
+
+def grade_watched(course: GradingCourse, jobs: list[GradeJob], executor: Executor,
+                  scratch: Path, submissions: Path | None,
+                  on_done: Callable[[GradeOutcome], None] | None
+                  ) -> tuple[list[GradeOutcome], list[str]]:
+    """Every job (`grade_all`), with the tripwire: what changed among the files no job may
+    touch. The sandbox should make it impossible; where a change happened anyway, the
+    gradebook is restored before anything is merged."""
+    protected = protected_paths(course, jobs[0].assignment, [j.student for j in jobs],
+                                submissions)
+    before = integrity.Fingerprint.of(protected, skip=SKIP_FINGERPRINT)
+    backup = back_up_gradebook(course, scratch)
+    outcomes = grade_all(jobs, executor, on_done)
+    tampered = before.changes(integrity.Fingerprint.of(protected, skip=SKIP_FINGERPRINT))
+    if tampered and backup is not None:
+        shutil.copyfile(backup, course.db_file)
+    return outcomes, tampered
+
+
+def protected_paths(course: GradingCourse, assignment: str, students: list[str],
+                    submissions: Path | None) -> list[Path]:
+    """What no job may change: the gradebook, the graded submissions, source and release."""
+    paths = [course.path("submitted_directory", s, assignment) for s in students]
+    paths += [course.path(step, ".", assignment)
+              for step in ("source_directory", "release_directory")]
+    paths += [p for p in (course.db_file, submissions, course.root / "gradebook.db")
+              if p is not None]
+    return paths
+
+
+def back_up_gradebook(course: GradingCourse, scratch: Path) -> Path | None:
+    db = course.db_file
+    if db is None or not db.exists():
+        return None
+    shutil.copyfile(db, scratch / "gradebook.backup.db")
+    return scratch / "gradebook.backup.db"
+
+
+def merge_all(outcomes: list[GradeOutcome], course: GradingCourse, journal: Journal) -> None:
+    """Merge, in submission order, what the journal has not marked as merged, holding the
+    assignment's write lock (`database.lock`: one grade run at a time writes it). A gradebook
+    that stops answering ends the run with one line; every outcome stays in the journal for
+    `resume`."""
+    left = [o for o in outcomes if not journal.merged(o.student)]
+    if not left:
+        return
+    try:
+        with database.lock(course.db_url, course.course_id, left[0].assignment):
+            merge(left, course, lambda o: journal.mark_merged(o.student))
+    except Exception:
+        try:
+            database.check(course.db_url)
+        except database.GradebookUnavailable as down:
+            done = sum(journal.merged(o.student) for o in left)
+            raise database.GradebookUnavailable(
+                f"{down}; stopped after merging {done} of {len(left)} outcomes. All "
+                f"{len(outcomes)} are kept in {journal.folder}: run the same command with "
+                "--resume to merge the rest without grading anyone again") from None
+        raise
+
+
+def write_reports(course: GradingCourse, assignment: str,
+                  outcomes: list[GradeOutcome]) -> dict[str, Path]:
+    """nbgrader's grades.csv, our per-cell and per-submission CSVs, in the output folder."""
+    with course.running():
+        exported = report.export_grades(course, course.out / "grades.csv")
+    return {
+        "grades": exported,
+        "cells": report.write_cells(outcomes, course.out / f"{assignment}-cells.csv"),
+        "outcomes": report.write_outcomes(outcomes, course.out / f"{assignment}-outcomes.csv"),
+        "feedback": course.folder("feedback_directory"),
+    }

@@ -8,11 +8,15 @@ has nbgrader imported already, or where forking is unsafe (`workers.can_fork`) a
    fork into the PID namespace's init, or, where the OS refuses, become a child subreaper so
    the worker can still find every process to kill;
 2. set the rlimits (`limits.apply`), inherited by the kernel and everything it starts;
-3. run nbgrader's own Autograde and GenerateFeedback converters on the job's working copy,
-   with the job's kernelspec (`autograder.grading.kernel`) hiding everything but the notebook
-   folder from student code;
-4. write what the sandbox achieved (`isolation.json`, and the kernel's `files.txt`) and
-   nbgrader's success or error (`result.json`).
+3. make the job's course (`set_up`): the template gradebook with the student's earlier state,
+   the submission in nbgrader's submitted/ layout; note what the submission changed;
+4. run nbgrader's own Autograde and GenerateFeedback converters there, in the course's folder
+   as `cd COURSE && nbgrader autograde` would, with the job's kernelspec
+   (`autograder.grading.kernel`) hiding everything but the notebook folder from student code,
+   and the course's per-cell timeout counted on the kernel's CPU and waiting time
+   (`timed.TimedExecute`);
+5. write what the sandbox achieved (`isolation.json`, and the kernel's `kernel.json`) and
+   nbgrader's success or error (`result.json`), with the CPU time it all took.
 
 It reports; it does not score. The worker reads the scores from the job's gradebook.
 """
@@ -22,6 +26,8 @@ from __future__ import annotations
 import functools
 import json
 import os
+import resource
+import shutil
 import signal
 import sys
 import time
@@ -34,10 +40,12 @@ from autograder.grading import sandbox
 
 KERNEL_NAME = "autograder-sandbox"
 EXECUTE_TIMES = "execute.jsonl"  # what the notebooks' own runs took (timed.TimedExecute)
+PATHS, NOTES, PROGRESS, RESULT = "paths.json", "notes.json", "progress.json", "result.json"
+KERNEL_REPORT = "kernel.json"  # what the kernel launcher's sandbox achieved
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 
 
-def write_json(path: Path, data: dict) -> None:
+def write_json(path: Path, data) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=1))
     tmp.replace(path)
@@ -62,51 +70,96 @@ def write_kernelspec(work: Path, kernel_hide: Path) -> Path:
     return share
 
 
-def progress_hook(path: Path):
-    """nbclient's on_cell_start: note the running cell, so a timeout can say where it hung."""
-    def hook(cell, cell_index, **_):
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
-        path.write_text(json.dumps({"index": cell_index, "grade_id": grade_id,
-                                    "started": time.time()}))
-    return hook
+def released_source(cell, hidden) -> str:
+    """A locked cell as students received it: its hidden tests cleared as the release does."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell
+
+    make = new_code_cell if cell.cell_type == "code" else new_markdown_cell
+    copy = make(cell.source, metadata={"nbgrader": {"grade": True, "grade_id": cell.name}})
+    hidden._remove_hidden_test_region(copy)
+    return copy.source
+
+
+def submission_notes(course, assignment: str, submitted: Path, db_url: str) -> list[str]:
+    """What the submission left out or changed against the assignment's definition."""
+    from nbgrader.preprocessors import ClearHiddenTests, OverwriteCells
+
+    from autograder.grading.gradebook import opened
+    from autograder.grading.outcome import locked_cell_changes, read_notebook
+
+    hidden = ClearHiddenTests(config=course.config)
+    put_back = OverwriteCells(config=course.config).add_missing_cells
+    notes = []
+    with opened(db_url, course.course_id) as gb:
+        for nb in gb.find_assignment(assignment).notebooks:
+            path = submitted / f"{nb.name}.ipynb"
+            if not path.is_file():
+                notes.append(f"no {nb.name}.ipynb in the submission")
+                continue
+            mine = read_notebook(path)
+            if mine is None:
+                notes.append(f"{nb.name}.ipynb is not a readable notebook")
+                continue
+            tests = {c.name for c in nb.grade_cells}
+            locked = [(c.name, c.name in tests, released_source(c, hidden))
+                      for c in nb.source_cells if c.locked]
+            notes += locked_cell_changes(mine, locked, put_back)
+    return notes
+
+
+def set_up(spec: dict, course) -> dict[str, str]:
+    """The job's course: the template gradebook with the student's earlier state in it, and the
+    submission where nbgrader looks for it. Returns the folders the worker reads afterwards."""
+    from autograder.grading.gradebook import StudentState, restore_state
+
+    work, student, assignment = Path(spec["work"]), spec["student"], spec["assignment"]
+    db = work / "course" / "gradebook.db"
+    shutil.copyfile(spec["template_db"], db)
+    restore_state(course.db_url, course.course_id, assignment, student,
+                  StudentState(**spec["prior"]))
+    submitted = course.path("submitted_directory", student, assignment)
+    submitted.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(spec["submission"], submitted, symlinks=True)
+    paths = {kind: str(course.path(f"{kind}_directory", student, assignment))
+             for kind in ("submitted", "autograded", "feedback")}
+    write_json(work / PATHS, paths)
+    write_json(work / NOTES, submission_notes(course, assignment, submitted, course.db_url))
+    return paths
 
 
 def run(spec: dict) -> dict:
     """nbgrader autograde, then feedback, for one student. Returns the result record."""
     from nbgrader.converters import Autograde, GenerateFeedback
-    from nbgrader.coursedir import CourseDirectory
-    from nbgrader.utils import capture_log
 
-    from autograder.grading.course import grading_config
+    from autograder.grading.converters import run_converter
+    from autograder.grading.course import GradingCourse, feedback_preprocessors
     from autograder.grading.timed import use_timed_execute
 
     work = Path(spec["work"])
-    course = work / "course"
-    limits = limits_module.Limits(**spec["limits"])
-    config = grading_config(course, root=Path(spec["course_root"]))
-    config.Execute.timeout = limits.effective_cell_timeout(config.Execute.get("timeout", 30))
-    config.Execute.on_cell_start = progress_hook(work / "progress.json")
-    use_timed_execute(config, str(work / EXECUTE_TIMES))
+    limits = limits_module.JobLimits(**spec["limits"])
+    course = GradingCourse.open(Path(spec["course_root"]), out=work / "course")
+    set_up(spec, course)
+    config = course.config
+    cell_limit = limits.effective_cell_timeout(config.Execute.get("timeout", 30))
+    use_timed_execute(config, str(work / EXECUTE_TIMES), str(work / PROGRESS), cell_limit)
+    config.GenerateFeedback.preprocessors = feedback_preprocessors(config)
     if spec["isolate"]:
         kernel_hide = work / "kernel-hide.json"
-        write_json(kernel_hide, {"hide": spec["hide"], "report": str(work / "files.txt")})
+        write_json(kernel_hide, {"hide": spec["hide"], "report": str(work / KERNEL_REPORT)})
         share = write_kernelspec(work, kernel_hide)
         os.environ["JUPYTER_PATH"] = os.pathsep.join(
             [str(share), *filter(None, [os.environ.get("JUPYTER_PATH")])])
         config.Execute.kernel_name = config.ExecutePreprocessor.kernel_name = KERNEL_NAME
 
-    coursedir = CourseDirectory(config=config)
-    coursedir.assignment_id = spec["assignment"]
-    coursedir.student_id = spec["student"]
-    autograde = Autograde(coursedir=coursedir, config=config)
-    autograde.force = True
-    autograde.create_student = True
-    graded = capture_log(autograde)
-    result = {"autograde": graded}
-    if graded["success"]:
-        feedback = GenerateFeedback(coursedir=coursedir, config=config)
-        feedback.force = True
-        result["feedback"] = capture_log(feedback)
+    result = {"cell_timeout": cell_limit}
+    with course.running():
+        graded = run_converter(Autograde, config, spec["assignment"], spec["student"],
+                               force=True)
+        result["autograde"] = asdict(graded)
+        if graded.success:
+            feedback = run_converter(GenerateFeedback, config, spec["assignment"],
+                                     spec["student"], force=True)
+            result["feedback"] = asdict(feedback)
     return result
 
 
@@ -116,6 +169,7 @@ def warm_up() -> None:
     nbgrader's imports (about 1.6 s, half of it jsonschema building an IRI grammar) and what
     the first feedback page costs beyond later ones (pygments lexers, markdown, templates:
     about 0.25 s), primed by rendering a small notebook."""
+    import nbgrader.apps.baseapp  # noqa: F401
     import nbgrader.converters  # noqa: F401
     from nbconvert import HTMLExporter
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
@@ -135,7 +189,6 @@ def forked(spec_path: str, log_path: str, env: dict[str, str]) -> None:
     os.environ.clear()
     os.environ.update(env)
     os.setsid()  # its own session, so the worker can kill the whole group
-    os.chdir(Path(spec_path).parent)
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
@@ -147,6 +200,13 @@ def forked(spec_path: str, log_path: str, env: dict[str, str]) -> None:
     sys.exit(main([spec_path]))
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of every child it (or they) waited for: the kernel's too."""
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                          resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main(argv: list[str]) -> int:
     spec = json.loads(Path(argv[0]).read_text())
     start = time.perf_counter()
@@ -154,7 +214,7 @@ def main(argv: list[str]) -> int:
     isolation = sandbox.Isolation(files="working copy only (sandbox off)")
     if spec["isolate"]:
         isolation = sandbox.enter_job()
-    if "namespace" in isolation.processes:
+    if isolation.pid_namespace:
         sandbox.become_init()
         die_with_parent()  # the init child, too, when the waiting runner parent dies
     else:
@@ -162,13 +222,16 @@ def main(argv: list[str]) -> int:
         prctl(PR_SET_CHILD_SUBREAPER, 1)
     # Written now: a submission killed at the time limit never reaches result.json.
     write_json(Path(spec["work"]) / "isolation.json", asdict(isolation))
-    limits_module.apply(limits_module.Limits(**spec["limits"]))
+    limits_module.apply(limits_module.JobLimits(**spec["limits"]))
     try:
         result = run(spec)
     except Exception as exc:  # reported as this submission's error; the batch goes on
-        result = {"autograde": {"success": False, "error": f"{type(exc).__name__}: {exc}"}}
+        from autograder.common.text import error_line
+
+        result = {"autograde": {"success": False, "error": error_line(exc)}}
     result["seconds"] = time.perf_counter() - start
-    write_json(Path(spec["work"]) / "result.json", result)
+    result["cpu_seconds"] = cpu_seconds()
+    write_json(Path(spec["work"]) / RESULT, result)
     return 0
 
 

@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from nbgrader.utils import is_solution
 
 from autograder.common.paths import ROOT
+from autograder.grading.outcome import GradeStatus, grade_id
 
 SHARED = "hostile.toml"  # submissions every lesson's class can use: `like = "snoop"`
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -30,14 +32,14 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 ZIP_NAME = "{student}_{number}_{notebook}.ipynb"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Sample:
     student: str
     about: str
     expected: float
     solved: bool = False
     hostile: bool = False
-    status: str = "graded"
+    status: GradeStatus = GradeStatus.GRADED
     reason: str = ""  # a regular expression the reason must match
     cells: dict[str, str] = field(default_factory=dict)
     delete: tuple[str, ...] = ()
@@ -65,7 +67,8 @@ def load_class(assignment: str, root: Path = ROOT) -> list[Sample]:
         samples.append(Sample(
             student=name, about=spec.get("about", ""), expected=float(spec["expected"]),
             solved=spec.get("solved", False), hostile=spec.get("hostile", False),
-            status=spec.get("status", "graded"), reason=spec.get("reason", ""),
+            status=GradeStatus(spec.get("status", GradeStatus.GRADED)),
+            reason=spec.get("reason", ""),
             cells={k: v.strip("\n") for k, v in spec["cells"].items()},
             delete=tuple(spec.get("delete", ()))))
     return samples
@@ -77,10 +80,6 @@ def solution_code(source: str) -> str:
                      if line.strip() not in (BEGIN, END))
 
 
-def grade_id(cell) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-
 def build_notebook(sample: Sample, assignment: str, root: Path = ROOT):
     """The sample's notebook: the released notebook, solved and edited as the sample says."""
     nb = nbformat.read(root / "lessons" / assignment / f"{assignment}.ipynb", as_version=4)
@@ -89,7 +88,7 @@ def build_notebook(sample: Sample, assignment: str, root: Path = ROOT):
         source = nbformat.read(root / "solutions" / assignment / f"{assignment}.ipynb",
                                as_version=4)
         solutions = {grade_id(c): solution_code(c.source) for c in source.cells
-                     if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+                     if is_solution(c)}
     known = {grade_id(c) for c in nb.cells}
     for name in [*sample.cells, *sample.delete]:
         if name not in known:

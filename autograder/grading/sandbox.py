@@ -12,8 +12,8 @@ Two layers, both entered with unshare(2) (`autograder.common.isolation`):
   covered by empty tmpfs (folders) or /dev/null (files). Only the notebook's own folder stays
   visible, minus the notebooks in it (the sanitized copy holds the hidden tests).
 
-Nothing here ever raises for lack of privileges: each step returns what it achieved, which the
-runner reports with the grades.
+Nothing here ever raises for lack of privileges: each step returns what it achieved (a flag,
+and a phrase for the report), which the runner reports with the grades.
 """
 
 from __future__ import annotations
@@ -42,18 +42,28 @@ MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Isolation:
-    """What the job's sandbox achieved; each field is a short phrase for the report."""
+    """What the job's sandbox achieved: a flag per layer, and a short phrase for the report."""
 
     network: str = "not isolated"
     processes: str = "process group only"
     files: str = "working copy only"
+    network_isolated: bool = False  # a network namespace with only a loopback
+    pid_namespace: bool = False  # one PID namespace: killing its init kills everything
+    files_hidden: bool = False  # the kernel's mount namespace hides the protected paths
 
     @property
     def full(self) -> bool:
-        return "isolated" in self.network and "namespace" in self.processes and (
-            "hidden" in self.files)
+        return self.network_isolated and self.pid_namespace and self.files_hidden
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hidden:
+    """What `hide` achieved."""
+
+    hidden: bool
+    files: str  # "hidden (...)" or "not hidden (reason)"
 
 
 def _mount(source: str | None, target: str | Path, fstype: str | None, flags: int,
@@ -84,7 +94,8 @@ def enter_job() -> Isolation:
         return Isolation(network=f"not isolated ({reason})",
                          processes=f"process group only ({reason})")
     return Isolation(network=f"isolated (network namespace, {how})",
-                     processes="PID namespace: killed as one")
+                     processes="PID namespace: killed as one", network_isolated=True,
+                     pid_namespace=True)
 
 
 def become_init() -> None:
@@ -109,12 +120,13 @@ def environment_under(scratch: list[str]) -> list[Path]:
     return [p for p in under if not any(p != q and p.is_relative_to(q) for q in under)]
 
 
-def hide(paths: list[Path], keep: Path | None = None, hide_in_keep: tuple[str, ...] = ()) -> str:
+def hide(paths: list[Path], keep: Path | None = None,
+         hide_in_keep: tuple[str, ...] = ()) -> Hidden:
     """Cover `paths` in a new mount namespace, then make `keep` visible again where it was.
 
     Then every other mount is made read-only (the course, its environment, the home folder:
     nothing a later kernel or the grader loads can be planted), and /tmp and /dev/shm become
-    private tmpfs. Returns a phrase for the report: "hidden (...)" or "not hidden (reason)".
+    private tmpfs.
     """
     try:
         unshare_maybe_as_user(CLONE_NEWNS)
@@ -155,9 +167,9 @@ def hide(paths: list[Path], keep: Path | None = None, hide_in_keep: tuple[str, .
         if keep is not None:
             os.chdir(keep)  # the old working directory still points into the read-only mount
     except OSError as exc:
-        return f"not hidden ({exc.strerror or exc})"
-    return (f"hidden (mount namespace: {covered} paths covered, {read_only} mounts read-only, "
-            f"private /tmp)")
+        return Hidden(hidden=False, files=f"not hidden ({exc.strerror or exc})")
+    return Hidden(hidden=True, files=f"hidden (mount namespace: {covered} paths covered, "
+                                     f"{read_only} mounts read-only, private /tmp)")
 
 
 # mountinfo options that a remount must repeat (a user namespace may not clear locked ones)

@@ -1,24 +1,26 @@
 """Grade submissions in parallel: one pure job function, any concurrent.futures executor.
 
 `grade_submission(job) -> GradeOutcome` grades one student in a working copy of its own
-(`job.work`): the submission, and a copy of a gradebook that holds only the assignment's
-definition. It starts `autograder.grading.runner` in a new session, waits at most
-`job.limits.timeout` seconds, and kills the whole process tree if it must. It never raises
-for a submission's fault: every outcome, even a crash of the grading process, is a
-GradeOutcome with a reason. It writes nothing outside `job.work`.
+(`job.work`): a copy of a gradebook that holds only the assignment's definition and the
+student's earlier state, and the submission. It starts `autograder.grading.runner` in a new
+session and watches it: it adds up the CPU time of the runner's whole process tree and stops
+it at `job.limits.cpu_seconds`, or once it has spent `job.limits.wall_seconds` of wall clock
+waiting (a sleep, a deadlock: time a busy machine makes it wait while it computes does not
+count), killing every process it started. It never raises for a submission's fault: every
+outcome, even a crash of the grading process, is a GradeOutcome with a reason. It writes
+nothing outside `job.work`.
 
-Because each job has its own gradebook, workers never share a SQLite file: the parent merges
-the outcomes into the main gradebook afterwards, one at a time (`merge.py`). That is why a run
+Because each job has its own gradebook, workers never share a database: the parent merges the
+outcomes into the course's gradebook afterwards, one at a time (`merge.py`). That is why a run
 with N workers gives the same grades as a sequential one, and why any Executor fits:
 `run_jobs(jobs, ProcessPoolExecutor(n))` here, or a Dask `Client.get_executor()` for a class
-too large for one machine (with `out` on a filesystem every node shares).
+too large for one machine (with the course on a filesystem every node shares).
 """
 
 from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import shutil
 import signal
 import subprocess
@@ -30,53 +32,57 @@ from concurrent.futures import Executor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from autograder.common.isolation import kill_group
+from autograder.common.paths import venv_environment
+from autograder.common.text import error_line, last_line
+from autograder.course.measure import QUICK_VARIABLE
+from autograder.grading import gradebook
 from autograder.grading import outcome as oc
-from autograder.grading.limits import Limits
-from autograder.grading.outcome import GradeOutcome
-from autograder.grading.runner import EXECUTE_TIMES
+from autograder.grading.course import DEFAULT_COURSE_ID
+from autograder.grading.limits import JobLimits
+from autograder.grading.outcome import CellResult, GradeOutcome, GradeStatus
+from autograder.grading.runner import (
+    EXECUTE_TIMES,
+    KERNEL_REPORT,
+    NOTES,
+    PATHS,
+    PROGRESS,
+    RESULT,
+)
 from autograder.grading.sandbox import Isolation
 from autograder.grading.timed import read_timings
+from autograder.grading.usage import Meter
 
-COURSE_ID_DEFAULT = "default_course"
+POLL_SECONDS = 0.5  # how often the worker adds up a running job's CPU time
+CPU_LIMIT, IDLE_LIMIT = "CPU time", "idle wall-clock"  # what a timeout says it was stopped at
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GradeJob:
     """Everything one submission's grading needs; plain data, so it pickles to any worker."""
 
     assignment: str
     student: str
-    submission: str  # folder holding the student's notebooks (out/submitted/STUDENT/ASSIGNMENT)
+    submission: str  # the student's submitted folder (submitted/STUDENT/ASSIGNMENT)
     work: str  # this job's scratch folder; emptied first
     template_db: str  # gradebook holding only the assignment's definition
-    release: str  # the released (student) version's folder, to spot edited locked cells
-    out: str  # the output course folder: hidden from student code
-    course_root: str  # the course repository (its nbgrader_config.py)
-    course_id: str = COURSE_ID_DEFAULT
-    limits: Limits = field(default_factory=Limits)
+    course_root: str  # the course: its nbgrader_config.py, source, and working directory
+    course_id: str = DEFAULT_COURSE_ID
+    limits: JobLimits = field(default_factory=JobLimits)
+    prior: gradebook.StudentState = field(default_factory=gradebook.StudentState)
     isolate: bool = True
-    hide: tuple[str, ...] = ()  # more paths student code must not see
+    quick: bool = True  # AUTOGRADER_QUICK=1 for the kernel
+    hide: tuple[str, ...] = ()  # paths student code must not see
 
 
-def prepare(job: GradeJob) -> Path:
-    """The working copy: course/gradebook.db (template) and course/submitted/STUDENT/ASSIGNMENT."""
-    work = Path(job.work)
-    if work.exists():
-        shutil.rmtree(work)
-    course = work / "course"
-    (course / "submitted" / job.student).mkdir(parents=True)
-    shutil.copyfile(job.template_db, course / "gradebook.db")
-    shutil.copytree(job.submission, course / "submitted" / job.student / job.assignment,
-                    symlinks=True)
-    return work
-
-
-def runner_environment() -> dict[str, str]:
-    """The runner and its kernel use this interpreter's environment (tools on PATH)."""
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env.setdefault("JUPYTER_PATH", str(Path(sys.prefix) / "share" / "jupyter"))
+def runner_environment(quick: bool) -> dict[str, str]:
+    """The runner and its kernel use this interpreter's environment (tools on PATH), with
+    AUTOGRADER_QUICK=1 in quick mode and unset otherwise."""
+    env = venv_environment()
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.pop(QUICK_VARIABLE, None)
+    if quick:
+        env[QUICK_VARIABLE] = "1"
     return env
 
 
@@ -92,10 +98,7 @@ def kill_tree(pid: int, reap: Callable[[], object]) -> None:
         descendants = psutil.Process(pid).children(recursive=True)
     except psutil.Error:
         descendants = []
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    kill_group(pid)
     for child in descendants:
         try:
             child.kill()
@@ -115,7 +118,7 @@ def can_fork(memory_limit: int) -> bool:
             and psutil.Process().memory_info().vms < memory_limit // 4)
 
 
-def start_runner(spec: Path, log: Path, memory_limit: int
+def start_runner(spec: Path, log: Path, memory_limit: int, env: dict[str, str]
                  ) -> tuple[int, Callable[[float | None], int | None]]:
     """Start the runner in a new session; returns its pid and wait(timeout) -> exit code or None.
 
@@ -123,7 +126,6 @@ def start_runner(spec: Path, log: Path, memory_limit: int
     per worker instead of once per submission, which was most of a submission's overhead.
     Elsewhere it starts a fresh interpreter.
     """
-    env = runner_environment()
     if can_fork(memory_limit):
         from autograder.grading import runner
 
@@ -151,52 +153,75 @@ def start_runner(spec: Path, log: Path, memory_limit: int
     return popen.pid, wait_spawned
 
 
-def run_runner(job: GradeJob, work: Path) -> tuple[str, str]:
-    """Start the runner and wait for it. Returns (status, detail) for anything but success."""
-    spec = {**asdict(job), "work": str(work), "hide": [job.out, *job.hide]}
+@dataclass(frozen=True, kw_only=True)
+class Ending:
+    """How the runner ended: its exit code, or the limit it was stopped at."""
+
+    code: int | None
+    limit: str = ""  # CPU_LIMIT or IDLE_LIMIT when stopped
+    cpu_seconds: float = 0.0
+    wall_seconds: float = 0.0
+
+
+def supervise(pid: int, wait: Callable[[float | None], int | None],
+              limits: JobLimits) -> Ending:
+    """Wait for the runner, stopping it at its CPU-time limit, or at its wall-clock limit
+    counted while it waits (`usage.Meter.idle`)."""
+    meter = Meter(pid, from_zero=True)
+    while True:
+        code = wait(POLL_SECONDS)
+        meter.sample()
+        if code is not None:
+            return Ending(code=code, cpu_seconds=meter.cpu, wall_seconds=meter.wall)
+        for limit, used, allowed in ((CPU_LIMIT, meter.cpu, limits.cpu_seconds),
+                                     (IDLE_LIMIT, meter.idle, limits.wall_seconds)):
+            if used > allowed:
+                return Ending(code=None, limit=limit, cpu_seconds=meter.cpu,
+                              wall_seconds=meter.wall)
+
+
+def run_runner(job: GradeJob, work: Path) -> tuple[GradeStatus | None, str, Ending]:
+    """Start the runner and watch it. Returns (status, detail) for anything but a normal end."""
+    spec = {**asdict(job), "work": str(work)}
     (work / "spec.json").write_text(json.dumps(spec, indent=1))
-    pid, wait = start_runner(work / "spec.json", work / "runner.log", job.limits.memory)
-    code = wait(job.limits.timeout)
-    # whatever it left behind (a no-op inside a PID namespace), or all of it at the time limit
+    pid, wait = start_runner(work / "spec.json", work / "runner.log", job.limits.memory,
+                             runner_environment(job.quick))
+    ending = supervise(pid, wait, job.limits)
+    # whatever it left behind (a no-op inside a PID namespace), or all of it at a limit
     kill_tree(pid, lambda: wait(None))
-    if code is None:
-        return "timeout", (f"killed at the {job.limits.timeout:g} s time limit "
-                           f"{oc.where_it_stopped(work / 'progress.json')}")
+    if ending.limit:
+        allowed = job.limits.cpu_seconds if ending.limit == CPU_LIMIT else \
+            job.limits.wall_seconds
+        return GradeStatus.TIMEOUT, oc.timeout_detail(
+            ending.limit, allowed, ending.cpu_seconds, ending.wall_seconds,
+            oc.where_it_stopped(work / PROGRESS)), ending
+    code = ending.code
     if code < 0 or code >= 128:
         number = -code if code < 0 else code - 128
-        return "killed", f"the grading process was killed ({signal.Signals(number).name})"
-    if not (work / "result.json").exists():
-        return "killed", f"the grading process exited ({code}) without a result: " \
-                         f"{oc.last_line((work / 'runner.log').read_text(errors='replace'))}"
-    return "ok", ""
+        return GradeStatus.KILLED, \
+            f"the grading process was killed ({signal.Signals(number).name})", ending
+    if not (work / RESULT).exists():
+        log = (work / "runner.log").read_text(errors="replace")
+        return GradeStatus.KILLED, \
+            f"the grading process exited ({code}) without a result: {last_line(log)}", ending
+    return None, "", ending
 
 
-def definition(db: Path, assignment: str, course_id: str):
-    """[(notebook, grade cell, max score)] and the notebook names, from a gradebook."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{db}", course_id) as gb:
-        found = gb.find_assignment(assignment)
-        cells = [(nb.name, cell.name, float(cell.max_score))
-                 for nb in found.notebooks for cell in nb.grade_cells]
-        return cells, [nb.name for nb in found.notebooks]
-
-
-def submission_scores(db: Path, job: GradeJob):
-    """Scores, comments and timestamp nbgrader saved for this student, if it got that far."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(f"sqlite:///{db}", job.course_id) as gb:
-        try:
-            sub = gb.find_submission(job.assignment, job.student)
-        except MissingEntry:
-            return {}, (), None
-        scores = {(nb.name, g.name): (g.auto_score, bool(g.needs_manual_grade))
-                  for nb in sub.notebooks for g in nb.grades}
-        comments = tuple((nb.name, c.name, c.auto_comment)
-                         for nb in sub.notebooks for c in nb.comments)
-        stamp = sub.timestamp.isoformat() if sub.timestamp else None
-        return scores, comments, stamp
+def judge(result: dict, feedback_folder: Path | None,
+          notebooks: list[str]) -> tuple[GradeStatus, str]:
+    """Graded only when nbgrader autograded it and wrote feedback for every notebook."""
+    graded, feedback = result.get("autograde", {}), result.get("feedback", {})
+    if not graded.get("success"):
+        return GradeStatus.ERROR, "nbgrader could not grade it: " + \
+            (graded.get("error") or "no error message")
+    if not feedback.get("success"):
+        return GradeStatus.ERROR, "nbgrader graded it, but its feedback failed: " + \
+            (feedback.get("error") or "no error message")
+    missing = [nb for nb in notebooks
+               if feedback_folder is None or not (feedback_folder / f"{nb}.html").is_file()]
+    if missing:
+        return GradeStatus.ERROR, f"no feedback was written for {', '.join(missing)}"
+    return GradeStatus.GRADED, ""
 
 
 def grade_submission(job: GradeJob) -> GradeOutcome:
@@ -205,83 +230,122 @@ def grade_submission(job: GradeJob) -> GradeOutcome:
     try:
         return _grade(job, start)
     except Exception as exc:  # our own failure still gives this student a reason
-        return GradeOutcome(job.assignment, job.student, "error", 0.0, 0.0,
-                               f"grading failed: {type(exc).__name__}: {exc}",
-                               seconds=time.perf_counter() - start, work=job.work)
+        return GradeOutcome(assignment=job.assignment, student=job.student,
+                            status=GradeStatus.ERROR, score=0.0, max_score=0.0,
+                            reason=f"grading failed: {error_line(exc)}",
+                            seconds=time.perf_counter() - start, work=job.work)
 
 
 def _grade(job: GradeJob, start: float) -> GradeOutcome:
-    work = prepare(job)
-    course = work / "course"
-    cells_def, notebooks = definition(course / "gradebook.db", job.assignment, job.course_id)
-    submitted = course / "submitted" / job.student / job.assignment
-    missing = [nb for nb in notebooks if not (submitted / f"{nb}.ipynb").is_file()]
+    work = Path(job.work)
+    if work.exists():
+        shutil.rmtree(work)
+    (work / "course").mkdir(parents=True)
+    template = gradebook.sqlite_url(Path(job.template_db))
+    definition = gradebook.definition(template, job.course_id, job.assignment)
 
-    status, detail = run_runner(job, work)
-    result = _read_json(work / "result.json")
-    isolation = read_isolation(work, job.isolate)
-    if status == "ok":
-        graded = result.get("autograde", {})
-        status = "graded" if graded.get("success") else "error"
-        if status == "error":
-            detail = "nbgrader could not grade it: " + oc.last_line(
-                graded.get("error") or graded.get("log") or "no error message")
+    status, detail, ending = run_runner(job, work)
+    result = _read_json(work / RESULT)
+    paths = {k: Path(v) for k, v in _read_json(work / PATHS).items()}
+    notes = list(_read_json(work / NOTES) or [])
+    autograded = [nb for nb in definition.notebooks
+                  if "autograded" in paths and (paths["autograded"] / f"{nb}.ipynb").is_file()]
+    if status is None:
+        status, detail = judge(result, paths.get("feedback"), autograded)
+    graded = status == GradeStatus.GRADED
 
-    scores, comments, stamp = submission_scores(course / "gradebook.db", job)
-    autograded = course / "autograded" / job.student / job.assignment
-    messages, notes = {}, []
-    for nb in notebooks:
-        mine = oc.read_notebook(submitted / f"{nb}.ipynb")
-        if nb in missing:
-            notes.append(f"no {nb}.ipynb in the submission")
-        elif mine is None:
-            notes.append(f"{nb}.ipynb is not a readable notebook")
-        notes += oc.locked_cell_changes(mine, oc.read_notebook(Path(job.release) /
-                                                                f"{nb}.ipynb"))
-        done = oc.read_notebook(autograded / f"{nb}.ipynb") if status == "graded" else None
-        messages.update({(nb, k): v for k, v in oc.output_messages(done).items()})
-        notes += oc.limit_notes(done, job.limits.memory, _cell_timeout(job))
-
-    cells = []
-    for nb, grade_id, max_score in cells_def:
-        auto, manual = scores.get((nb, grade_id), (None, False))
-        is_graded = status == "graded"
-        score = float(auto or 0.0) if is_graded else 0.0
-        message = messages.get((nb, grade_id), "") if is_graded else f"not graded: {status}"
-        # never outside [0, max] of the template: the job's own gradebook is not trusted
-        cells.append(oc.CellResult(nb, grade_id, min(max(score, 0.0), max_score), max_score,
-                                   message, manual and is_graded))
-    cells = tuple(cells)
+    messages, limited, stopped = read_autograded(
+        paths.get("autograded"), autograded if graded else [], job.limits.memory,
+        result.get("cell_timeout"))
+    notes += limited
+    found = gradebook.recorded(gradebook.sqlite_url(work / "course" / "gradebook.db"),
+                               job.course_id, job.assignment, job.student) if graded else None
+    cells = tuple(_cell(cell, found, messages, status) for cell in definition.cells)
+    penalties = _penalties(found, cells) if found else ()
+    late = sum(p or 0.0 for _, p in penalties)
     return GradeOutcome(
-        job.assignment, job.student, status, sum(c.score for c in cells),
-        sum(c.max_score for c in cells), oc.summarize(status, cells, notes, detail), cells,
-        comments if status == "graded" else (), tuple(notes), isolation, stamp,
-        time.perf_counter() - start, read_timings(work / EXECUTE_TIMES), job.work)
+        assignment=job.assignment, student=job.student, status=status,
+        score=max(sum(c.score for c in cells) - late, 0.0),
+        max_score=sum(c.max_score for c in cells),
+        reason=oc.summarize(status, cells, notes, detail, late),
+        cells=cells, comments=found.comments if found else (), penalties=penalties,
+        notes=tuple(notes), stopped_cells=tuple(stopped),
+        isolation=read_isolation(work, job.isolate),
+        timestamp=found.timestamp if found else submitted_timestamp(job),
+        seconds=time.perf_counter() - start, execute_seconds=read_timings(work / EXECUTE_TIMES),
+        cpu_seconds=float(result.get("cpu_seconds") or ending.cpu_seconds),
+        autograded=str(paths.get("autograded", "")), feedback=str(paths.get("feedback", "")),
+        work=job.work)
+
+
+def read_autograded(folder: Path | None, notebooks: list[str], memory: int,
+                    cell_timeout: float | None) -> tuple[dict, list[str], list[str]]:
+    """From the autograded notebooks: why each grade cell failed, a note for each cell that hit
+    a limit, and the cells stopped at the per-cell time limit."""
+    messages, notes, stopped = {}, [], []
+    for nb in notebooks:
+        done = oc.read_notebook(folder / f"{nb}.ipynb")
+        messages.update({(nb, k): v for k, v in oc.output_messages(done).items()})
+        for cell, kind in oc.limit_hits(done):
+            notes.append(oc.limit_note(cell, kind, memory, cell_timeout))
+            stopped += [cell] if kind == "time" else []
+    return messages, notes, stopped
+
+
+def _cell(cell: gradebook.Cell, found: gradebook.Recorded | None, messages: dict,
+          status: GradeStatus) -> CellResult:
+    """One cell's result; its score never outside [0, max] (the job's gradebook is not trusted)
+    and counted as nbgrader counts it: a manual score replaces the automatic one."""
+    if found is None:
+        return CellResult(notebook=cell.notebook, grade_id=cell.name, score=0.0,
+                          max_score=cell.max_score, task=cell.task, graded=False,
+                          message=f"not graded: {status}")
+    auto, manual, extra, needs = found.grades.get((cell.notebook, cell.name),
+                                                  (None, None, None, True))
+    counted = (manual if manual is not None else auto or 0.0) + (extra or 0.0)
+    return CellResult(notebook=cell.notebook, grade_id=cell.name,
+                      score=min(max(counted, 0.0), cell.max_score), max_score=cell.max_score,
+                      auto_score=None if auto is None else min(max(auto, 0.0), cell.max_score),
+                      needs_manual_grade=needs, task=cell.task,
+                      message=messages.get((cell.notebook, cell.name), ""))
+
+
+def _penalties(found: gradebook.Recorded, cells: tuple[CellResult, ...]):
+    """Late penalties per notebook, never more than the notebook's score (as nbgrader clamps)."""
+    earned = {}
+    for c in cells:
+        earned[c.notebook] = earned.get(c.notebook, 0.0) + c.score
+    return tuple((nb, None if p is None else min(max(p, 0.0), earned.get(nb, 0.0)))
+                 for nb, p in found.penalties)
 
 
 def read_isolation(work: Path, isolate: bool) -> Isolation:
     """What the runner's sandbox achieved, and what the kernel launcher reported."""
-    fields = _read_json(work / "isolation.json")
-    kernel = work / "files.txt"
-    if kernel.exists():
-        fields["files"] = kernel.read_text() or "not hidden (no report)"
+    fields = _read_json(work / "isolation.json") or {}
+    kernel = _read_json(work / KERNEL_REPORT)
+    if kernel:
+        fields.update(files=str(kernel.get("files")),
+                      files_hidden=kernel.get("files_hidden") is True)
     elif isolate:
         fields["files"] = "not hidden (no kernel started)"
     return Isolation(**fields)
 
 
-def _read_json(path: Path) -> dict:
+def _read_json(path: Path):
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
 
 
-def _cell_timeout(job: GradeJob) -> int:
-    from autograder.common.paths import course_config
+def submitted_timestamp(job: GradeJob) -> str | None:
+    """The submission's timestamp.txt as nbgrader reads it, else the gradebook's earlier one."""
+    from nbgrader.utils import parse_utc
 
-    course_default = course_config(Path(job.course_root)).Execute.get("timeout", 30)
-    return job.limits.effective_cell_timeout(course_default)
+    try:
+        return parse_utc((Path(job.submission) / "timestamp.txt").read_text().strip()).isoformat()
+    except (OSError, ValueError):
+        return job.prior.timestamp
 
 
 def run_jobs(jobs: Iterable[GradeJob], executor: Executor,
@@ -297,9 +361,10 @@ def run_jobs(jobs: Iterable[GradeJob], executor: Executor,
         try:
             result = future.result()
         except Exception as exc:
-            result = GradeOutcome(job.assignment, job.student, "killed", 0.0, 0.0,
-                                     f"the worker running it failed: {type(exc).__name__}: "
-                                     f"{exc}", work=job.work)
+            result = GradeOutcome(assignment=job.assignment, student=job.student,
+                                  status=GradeStatus.KILLED, score=0.0, max_score=0.0,
+                                  reason=f"the worker running it failed: {error_line(exc)}",
+                                  work=job.work)
         if on_done:
             on_done(result)
         yield result

@@ -1,0 +1,26 @@
+"""autograder.grading.converters: nbgrader's converters, failing with their real cause."""
+
+import nbformat
+from grading_course import ASSIGNMENT, make_course
+from nbgrader.converters import GenerateAssignment
+
+from autograder.grading.converters import run_converter
+from autograder.grading.course import GradingCourse
+from autograder.grading.gradebook import new_gradebook
+
+
+def test_a_failure_is_the_underlying_exception_not_nbgraders_last_line(tmp_path):
+    course = GradingCourse.open(make_course(tmp_path / "course"), tmp_path / "graded")
+    config = course.config
+    config.CourseDirectory.release_directory = str(tmp_path / "release")
+    new_gradebook(course.db_file)
+    ok = run_converter(GenerateAssignment, config, ASSIGNMENT, force=True)
+    assert ok.success and ok.error == ""
+    source = course.path("source_directory", ".", ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    nb.cells[1].source = "### BEGIN SOLUTION\nanswer = 42"  # no END SOLUTION
+    nbformat.write(nb, source)
+    broken = run_converter(GenerateAssignment, config, ASSIGNMENT, force=True)
+    assert not broken.success
+    assert broken.error == "RuntimeError: no end solution statement found"
+    assert "Please see" in broken.log  # what nbgrader itself ends with
