@@ -1,11 +1,12 @@
 """Grading on a Dask cluster, and the gradebook in PostgreSQL, against the local defaults.
 
-1. The same submissions of the sample class graded by the local process pool (2 workers) and
-   by a loopback Dask cluster of 2 one-thread workers (`autograder.services.dask_cluster`,
-   started once, as a standing cluster is), alternately, in one process, REPS times: the
-   throughput ratio within each repetition, and what Dask adds to each job (its round trip
-   from the client minus `grade_submission`'s own time: packing, shipping both ways,
-   scheduling, unpacking). Grades must be identical.
+1. The same submissions of the sample class graded by the local process pool (2 workers) into
+   SQLite and by a loopback Dask cluster of 2 one-thread workers
+   (`autograder.services.dask_cluster`, started once, as a standing cluster is) into a
+   loopback PostgreSQL server, alternately, in one process, REPS times: the throughput ratio
+   within each repetition, and what Dask adds to each job (its round trip from the client
+   minus `grade_submission`'s own time: packing, shipping both ways, scheduling, unpacking).
+   Grades must be identical, cell by cell, and so must nbgrader's grades.csv.
 2. The merge: the same outcomes merged into a new SQLite gradebook and into a new database of
    a loopback PostgreSQL server (`autograder.services.postgres`), through nbgrader's API,
    under the write lock a shared server needs.
@@ -21,10 +22,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from autograder.grading.course import define_assignment, grading_config
+from autograder.common.paths import ROOT
+from autograder.grading.course import GradingCourse
 from autograder.grading.distributed import DaskExecutor
 from autograder.grading.journal import Journal
-from autograder.grading.orchestrator import grade, merge_all
+from autograder.grading.orchestrator import define, grade, merge_all
 from bench.core import Measurement, Section, progress
 from bench.grading import ASSIGNMENT, QUICK_STUDENTS, STUDENTS, sample_submissions
 
@@ -35,8 +37,9 @@ MERGED = 200  # outcomes merged into each gradebook (the class's, under other na
 QUICK_MERGED = 20
 
 
-def grade_both(submissions: Path, address: str, scratch: Path, reps: int):
-    """[(local run, cluster run, the cluster's job timings)] per repetition, alternating."""
+def grade_both(submissions: Path, address: str, server, scratch: Path, reps: int):
+    """[(local run, cluster run, the cluster's job timings)] per repetition, alternating; the
+    cluster's runs each into a new PostgreSQL database."""
     runs = []
     for rep in range(reps):
         pair = {}
@@ -44,9 +47,10 @@ def grade_both(submissions: Path, address: str, scratch: Path, reps: int):
             progress(f"cluster: repetition {rep + 1}/{reps}, {kind}")
             start = time.perf_counter()
             executor = DaskExecutor(address) if kind == "dask" else None
+            url = server.create_database(f"rep{rep}") if executor else None
             try:
-                run = grade(ASSIGNMENT, submissions, out=scratch / kind, workers=WORKERS,
-                            executor=executor, progress=False)
+                run = grade(ASSIGNMENT, submissions=submissions, out=scratch / f"{kind}{rep}",
+                            workers=WORKERS, executor=executor, db_url=url, progress=False)
             finally:
                 if executor is not None:
                     executor.shutdown()
@@ -66,12 +70,11 @@ def grades(outcome) -> tuple:
 def merge_seconds(outcomes, url: str, scratch: Path) -> float:
     """Seconds to merge these outcomes into the gradebook at `url` (the assignment defined
     there first, untimed)."""
-    config = grading_config(scratch)
-    config.CourseDirectory.db_url = url
-    define_assignment(config, ASSIGNMENT, scratch / "release")
+    course = GradingCourse.open(ROOT, scratch, url)
+    define(course, ASSIGNMENT, scratch)
     journal = Journal(scratch / "journal")
     start = time.perf_counter()
-    merge_all(outcomes, config, journal)
+    merge_all(outcomes, course, journal)
     return time.perf_counter() - start
 
 
@@ -81,9 +84,17 @@ def measure(students: tuple[str, ...], reps: int, merged: int, scratch: Path) ->
     submissions = sample_submissions(ASSIGNMENT, students, scratch / "class")
     n = len(students)
     cluster = dask_cluster.start(WORKERS, idle_timeout=IDLE)
+    server = postgres.start()
     try:
-        runs = grade_both(submissions, cluster.address, scratch, reps)
+        runs = grade_both(submissions, cluster.address, server, scratch, reps)
+        progress(f"cluster: merging {merged} outcomes into SQLite and PostgreSQL")
+        outcomes = runs[-1]["local"][1].outcomes
+        many = [replace(outcomes[i % n], student=f"s{i:05d}", work="", autograded="",
+                        feedback="") for i in range(merged)]
+        sqlite = merge_seconds(many, f"sqlite:///{scratch / 'merge.db'}", scratch / "m-sqlite")
+        pg = merge_seconds(many, server.create_database("merge"), scratch / "m-postgres")
     finally:
+        server.stop()
         cluster.stop()
     local = [r["local"] for r in runs]
     dask = [r["dask"] for r in runs]
@@ -91,23 +102,17 @@ def measure(students: tuple[str, ...], reps: int, merged: int, scratch: Path) ->
     differ = [f"repetition {i + 1}: {o.student}" for i, r in enumerate(runs)
               for o, d in zip(r["local"][1].outcomes, r["dask"][1].outcomes, strict=True)
               if grades(o) != grades(d)]
-
-    outcomes = local[-1][1].outcomes
-    many = [replace(outcomes[i % n], student=f"s{i:05d}", work="") for i in range(merged)]
-    server = postgres.start()
-    try:
-        progress(f"cluster: merging {merged} outcomes into SQLite and PostgreSQL")
-        sqlite = merge_seconds(many, f"sqlite:///{scratch / 'merge.db'}", scratch / "m-sqlite")
-        pg = merge_seconds(many, server.create_database("merge"), scratch / "m-postgres")
-    finally:
-        server.stop()
+    differ += [f"repetition {i + 1}: grades.csv" for i, r in enumerate(runs)
+               if (r["local"][1].out / "grades.csv").read_text()
+               != (r["dask"][1].out / "grades.csv").read_text()]
 
     rows = [
         Measurement(f"local pool, {WORKERS} workers, {n} submissions", "s",
                     tuple(s for s, _, _ in local)),
         Measurement(f"loopback Dask cluster, {WORKERS} one-thread workers, {n} submissions",
                     "s", tuple(s for s, _, _ in dask),
-                    note="connecting and checking the workers' environment included"),
+                    note="into PostgreSQL; connecting and checking the workers' environment "
+                         "included"),
         Measurement("throughput, cluster / local, same repetition", "×",
                     tuple(ls / ds for (ls, _, _), (ds, _, _) in zip(local, dask, strict=True)),
                     goal=0.9, higher_is_better=True),
@@ -120,7 +125,7 @@ def measure(students: tuple[str, ...], reps: int, merged: int, scratch: Path) ->
         Measurement("grading per job in the local pool", "s",
                     tuple(o.seconds for _, run, _ in local for o in run.outcomes)),
         Measurement("shipped to a worker per job", "KB", tuple(t.sent / 1e3 for t in timings),
-                    note="submission, template gradebook, release, config; gzip level 1"),
+                    note="submission, template gradebook, course config; gzip level 1"),
         Measurement("shipped back per job", "KB", tuple(t.received / 1e3 for t in timings),
                     note="autograded notebook and feedback HTML"),
         Measurement(f"merge per outcome, SQLite ({merged} outcomes)", "ms",
@@ -132,14 +137,16 @@ def measure(students: tuple[str, ...], reps: int, merged: int, scratch: Path) ->
     ]
     notes = [
         f"Submissions: {', '.join(students)} from the {ASSIGNMENT} sample class.",
-        "Grades identical between the local pool and the cluster in every repetition: " + (
+        "Grades identical between the local pool into SQLite and the cluster into "
+        "PostgreSQL in every repetition (every cell, and nbgrader's grades.csv): " + (
             "yes." if not differ else f"**NO**: {'; '.join(differ[:5])}"),
         f"Median job on the cluster {statistics.median(t.seconds for t in timings):.1f} s "
         "from hand-over to outcome unpacked.",
     ]
     intro = (
-        f"The same {n} submissions of `{ASSIGNMENT}` graded by the local process pool and by "
-        f"a Dask cluster of {WORKERS} one-thread workers on 127.0.0.1, alternately, {reps} "
+        f"The same {n} submissions of `{ASSIGNMENT}` graded by the local process pool into "
+        f"SQLite and by a Dask cluster of {WORKERS} one-thread workers on 127.0.0.1 into "
+        f"PostgreSQL, alternately, {reps} "
         "times, on the same cores: nothing is gained by the cluster here, so the ratio is "
         "what Dask costs. Then one class's outcomes merged into SQLite and into PostgreSQL.")
     return Section("cluster", "Grading on a cluster", intro, rows, notes)

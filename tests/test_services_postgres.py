@@ -41,8 +41,17 @@ def test_it_takes_its_own_password_only(postgres_server):
 
 
 def test_nbgrader_keeps_a_gradebook_in_it(gradebook_url):
+    """In tables made as nbgrader makes them, stamped with its schema version
+    (`new_server_gradebook`: without nbgrader's `alembic heads` subprocess)."""
+    import psycopg
     from nbgrader.api import Gradebook
 
+    from autograder.grading.gradebook import new_server_gradebook
+
+    new_server_gradebook(gradebook_url)
+    new_server_gradebook(gradebook_url)  # a database with tables is left as it is
+    with psycopg.connect(gradebook_url) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM alembic_version").fetchone() == (1,)
     with Gradebook(gradebook_url, "course") as gb:
         gb.add_assignment("a1")
         gb.add_student("ada")

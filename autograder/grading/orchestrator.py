@@ -209,7 +209,10 @@ def fresh_scratch(course: GradingCourse, assignment: str, keep: bool = False) ->
 def define(course: GradingCourse, assignment: str, scratch: Path) -> None:
     """The assignment in the gradebook. In the course itself, only where it is missing (stock
     autograde uses the gradebook's definition as it is); in another folder, always generated
-    from the source, so grading follows the source as it is now."""
+    from the source, so grading follows the source as it is now. A database server's new
+    database gets nbgrader's tables first."""
+    if course.db_file is None:
+        gradebook.new_server_gradebook(course.db_url)
     missing = course.db_file is not None and not course.db_file.exists()
     if course.out != course.root or missing or not gradebook.has_assignment(
             course.db_url, course.course_id, assignment):
