@@ -19,7 +19,7 @@ import pytest
 from distributed import Client
 from grading_course import ASSIGNMENT, make_course, submission, write_class
 
-from autograder.grading import orchestrator
+from autograder.grading import distributed, orchestrator
 from autograder.grading.course import GradingCourse
 from autograder.grading.distributed import (
     DaskExecutor,
@@ -82,32 +82,36 @@ def shadow_nbgrader(folder: Path) -> Path:
     return folder
 
 
-def test_a_worker_whose_environment_differs_is_refused_by_name(tmp_path, dask_scheduler):
-    """A stale worker beside the shared cluster's two: refused with what differs, and the
-    jobs go to the others; a scheduler with only the stale one: no executor at all."""
+def test_a_worker_whose_environment_differs_is_refused_by_name(tmp_path, dask_scheduler,
+                                                              monkeypatch):
+    """A grader whose own code matches no worker: no executor at all. A stale worker beside
+    the shared cluster's two: refused with what differs, and the jobs go to the others."""
     from importlib.metadata import version
 
-    alone = dask_cluster.start(0, idle_timeout=300)
-    shadow = shadow_nbgrader(tmp_path / "shadow")
-    stale = [dask_cluster.start_worker(cluster.scheduler_file, Path(cluster.folder), "stale",
-                                       PYTHONPATH=str(shadow))
-             for cluster in (alone, dask_scheduler)]
+    warnings = []
+    with monkeypatch.context() as patched:
+        patched.setattr(distributed, "code_digest", lambda: "another-version")
+        with pytest.raises(EnvironmentMismatch, match="no Dask worker .* matches this grader"):
+            DaskExecutor(dask_scheduler.address, warn=warnings.append)
+    assert len(warnings) == 2 and all("autograder code another-version here, " in w
+                                      for w in warnings)
+
+    stale = dask_cluster.start_worker(dask_scheduler.scheduler_file,
+                                      Path(dask_scheduler.folder), "stale",
+                                      PYTHONPATH=str(shadow_nbgrader(tmp_path / "shadow")))
     try:
-        with pytest.raises(EnvironmentMismatch, match="no Dask worker .* matches"):
-            DaskExecutor(alone.address, warn=lambda line: None)
         with Client(dask_scheduler.address, set_as_default=False) as client:
             client.wait_for_workers(3, timeout=60)
-        warnings = []
+        warnings.clear()
         executor = DaskExecutor(dask_scheduler.address, warn=warnings.append)
         executor.shutdown()
     finally:
-        for pid in stale:
-            stop_session(pid)
-        alone.stop()
+        stop_session(stale)
     assert executor.window == 2  # the shared cluster's two one-thread workers
     assert len(warnings) == 1 and list(executor.refused) == [warnings[0].split()[3]]
     assert f"nbgrader {version('nbgrader')} here, 0.0.1 there" in warnings[0]
     assert warnings[0].startswith("autograder: Dask worker tcp://127.0.0.1:")
+
 
 
 def test_a_scheduler_that_does_not_answer_is_one_line_at_once():
