@@ -40,6 +40,14 @@ def gradebook_url(postgres_server) -> str:
 
 
 @pytest.fixture(scope="session")
+def tiny_course(tmp_path_factory):
+    """The tiny nbgrader course (tests/grading_course.py), made once for the cluster tests."""
+    from grading_course import make_course
+
+    return make_course(tmp_path_factory.mktemp("tiny-course"))
+
+
+@pytest.fixture(scope="session")
 def dask_scheduler():
     """A scheduler with two one-thread workers, shared by the tests that do not break it."""
     cluster = dask_cluster.start(2, idle_timeout=IDLE)

@@ -35,4 +35,9 @@ def class_hub():
 
 
 # The project's own servers (PostgreSQL, a Dask cluster) as fixtures, for every test module.
-from cluster_services import dask_scheduler, gradebook_url, postgres_server  # noqa: E402, F401
+from cluster_services import (  # noqa: E402, F401
+    dask_scheduler,
+    gradebook_url,
+    postgres_server,
+    tiny_course,
+)

@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import pytest
 from cluster_services import comparable
-from grading_course import ASSIGNMENT, make_course, write_class
+from grading_course import ASSIGNMENT, write_class
 
 from autograder.grading import database, orchestrator, report
 from autograder.grading.course import GradingCourse
@@ -32,8 +32,8 @@ LIMITS = JobLimits(cpu_seconds=60, wall_seconds=60, basis="the test's")
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    return make_course(tmp_path_factory.mktemp("course"))
+def course(tiny_course):
+    return tiny_course
 
 
 @pytest.fixture(scope="module")
@@ -132,8 +132,10 @@ class NoJobs:
 
 
 def test_a_server_stopped_during_the_merge_loses_nothing_and_resume_finishes(
-        course, tmp_path, monkeypatch):
+        course, tmp_path, monkeypatch, dask_scheduler):
+    """On a server of its own, which it stops; the jobs run on the shared cluster."""
     server = postgres.start()
+    executor = DaskExecutor(dask_scheduler.address)
     try:
         url = server.create_database("gradebook")
         merged = []
@@ -151,7 +153,7 @@ def test_a_server_stopped_during_the_merge_loses_nothing_and_resume_finishes(
         how = {"course": course, "submissions": submissions, "out": tmp_path / "out",
                "limits": LIMITS, "progress": False, "db_url": url}
         with pytest.raises(database.GradebookUnavailable) as stopped:
-            grade(ASSIGNMENT, workers=2, **how)
+            grade(ASSIGNMENT, executor=executor, **how)
         message = str(stopped.value)
         assert "\n" not in message and server.password not in message
         assert message.startswith("the gradebook at postgresql://autograder:***@127.0.0.1:")
@@ -163,6 +165,7 @@ def test_a_server_stopped_during_the_merge_loses_nothing_and_resume_finishes(
         monkeypatch.setattr(orchestrator, "merge", merge)
         resumed = grade(ASSIGNMENT, executor=NoJobs(), resume=True, **how)
     finally:
+        executor.shutdown()
         server.stop()
     assert merged == ["ada"]
     assert {o.student: o.score for o in resumed.outcomes} == {"ada": 2.0, "bob": 0.0}

@@ -17,7 +17,7 @@ import nbformat
 import psutil
 import pytest
 from distributed import Client
-from grading_course import ASSIGNMENT, make_course, submission, write_class
+from grading_course import ASSIGNMENT, submission, write_class
 
 from autograder.grading import distributed, orchestrator
 from autograder.grading.course import GradingCourse
@@ -37,8 +37,8 @@ LIMITS = JobLimits(cpu_seconds=60, wall_seconds=60, basis="the test's")
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    return make_course(tmp_path_factory.mktemp("course"))
+def course(tiny_course):
+    return tiny_course
 
 
 def client_job(course: Path, where: Path, student: str, answer: str):
@@ -128,7 +128,7 @@ def test_a_worker_killed_mid_job_costs_time_not_the_grade(course, tmp_path, dask
     """SIGKILL the shared cluster's worker running a job whose kernel runs: the scheduler
     reruns the job on the other worker, and the grade is the one the job earns undisturbed
     (the tiny course's: 2 of 2 for the right answer); the nanny restarts the worker."""
-    answers = {"slow": "time.sleep(6)\nanswer = 42", "ada": "answer = 42"}
+    answers = {"slow": "time.sleep(4)\nanswer = 42", "ada": "answer = 42"}
     executor = DaskExecutor(dask_scheduler.address)
     try:
         done = {}
