@@ -445,7 +445,7 @@ def run(quick: bool = False) -> Section:
         Measurement("hub REST API latency, p95", "ms", [percentile(ms, 95)]),
         Measurement("whole class, first submission to last feedback", "s", [load.seconds]),
     ])
-    section.notes = [f"Grader: {grader.describe()}; one grader run at a time, up to "
+    section.notes = [f"Grader: {grader.DESCRIPTION}; one grader run at a time, up to "
                      f"{hub.settings.batch} waiting submissions each.",
                      f"Median time to feedback {statistics.median(waits):.1f} s: the wait is "
                      "mostly the queue (each run's fixed start-up cost, then its submissions "
