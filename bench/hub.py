@@ -121,7 +121,8 @@ def write_roster(path: Path, instructor: str, students: list[str]) -> Path:
 
 @contextlib.contextmanager
 def class_hub(work: Path, students: list[str], *, instructor: str,
-              lessons: tuple[str, ...] = (), concurrency: int = 2) -> Iterator[ClassHub]:
+              lessons: tuple[str, ...] = (), concurrency: int = 2,
+              batch: int = 8) -> Iterator[ClassHub]:
     """A hub serving the tiny course (and `lessons` from the repository) to `students`;
     stopped and purged (accounts, homes, HUB_DIR) on the way out, whatever happened."""
     source = make_course(work / "course")
@@ -133,7 +134,7 @@ def class_hub(work: Path, students: list[str], *, instructor: str,
     try:
         started = control.start(roster, hub_dir=hub_dir, source=source, port=free_port(),
                                 hub_port=free_port(), proxy_api_port=free_port(),
-                                concurrency=concurrency)
+                                concurrency=concurrency, batch=batch)
         yield ClassHub(started.settings, started.passwords, source)
     finally:
         control.stop(hub_dir, purge=True)

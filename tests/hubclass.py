@@ -8,9 +8,14 @@ import shutil
 from dataclasses import dataclass
 
 from autograder.hub.settings import PROXY
-from bench.hub import STUDENTS, unique_prefix
+from bench.hub import unique_prefix
 
 CI = os.environ.get("CI", "").lower() == "true"
+# The load test's class: more than one grader run's batch (BATCH), so submissions queue while a
+# run grades, and two students who submit twice. `make bench` measures a class of thirty.
+LOAD_STUDENTS = 6
+BATCH = 4
+RESUBMIT_EVERY = 3
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,7 @@ class Names:
 
     @property
     def load(self) -> list[str]:
-        return [f"{self.prefix}-l{i:02d}" for i in range(1, STUDENTS + 1)]
+        return [f"{self.prefix}-l{i:02d}" for i in range(1, LOAD_STUDENTS + 1)]
 
     @property
     def students(self) -> list[str]:
