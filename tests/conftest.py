@@ -1,5 +1,6 @@
 """Run the tests with the course environment's own tools, however pytest was started."""
 
+import asyncio
 import os
 
 import pytest
@@ -9,6 +10,20 @@ from autograder.common.paths import venv_environment
 # Like the Makefile: the venv's python3 kernel wins over any user-level kernelspec of the same
 # name, and nbgrader finds `alembic` and friends on PATH.
 os.environ.update(venv_environment())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """No test module may leave an event loop marked running in this thread (Playwright's sync
+    API does for as long as it is open): every later asyncio.run() or sync_playwright() would
+    fail, in another module, far from the cause."""
+    result = yield
+    if ((nextitem is None or nextitem.module is not item.module)
+            and asyncio._get_running_loop() is not None):
+        raise RuntimeError(f"{item.module.__name__} left an asyncio event loop running in the "
+                           "main thread: close what runs it (e.g. sync_playwright) in a fixture "
+                           "of module scope or narrower")
+    return result
 
 
 # --- one class hub for every tests/test_hub_*.py module ------------------------------------------
