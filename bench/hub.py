@@ -121,11 +121,12 @@ def write_roster(path: Path, instructor: str, students: list[str]) -> Path:
 
 @contextlib.contextmanager
 def class_hub(work: Path, students: list[str], *, instructor: str,
-              lessons: tuple[str, ...] = (), concurrency: int = 2,
-              batch: int = 8) -> Iterator[ClassHub]:
-    """A hub serving the tiny course (and `lessons` from the repository) to `students`;
-    stopped and purged (accounts, homes, HUB_DIR) on the way out, whatever happened."""
-    source = make_course(work / "course")
+              tiny: tuple[str, ...] = (ASSIGNMENT,), lessons: tuple[str, ...] = (),
+              concurrency: int = 2, batch: int = 8) -> Iterator[ClassHub]:
+    """A hub serving the tiny course (the tiny assignment under each name in `tiny`, and
+    `lessons` from the repository) to `students`; stopped and purged (accounts, homes,
+    HUB_DIR) on the way out, whatever happened."""
+    source = make_course(work / "course", tiny)
     for lesson in lessons:
         shutil.copytree(ROOT / "solutions" / lesson, source / "solutions" / lesson,
                         ignore=shutil.ignore_patterns("artifacts", ".ipynb_checkpoints"))

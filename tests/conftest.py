@@ -34,7 +34,7 @@ def class_hub():
     """A real JupyterHub (with its proxy and the grading service) on 127.0.0.1 for a
     throw-away class: the instructor, two students for the browser, three for the fault test,
     six for the load test. Real Unix accounts, removed with their homes at the end."""
-    from hubclass import BATCH, CI, NAMES, missing_hub
+    from hubclass import ASSIGNMENTS, BATCH, CI, NAMES, missing_hub
 
     reason = missing_hub()
     if reason is not None:
@@ -45,5 +45,5 @@ def class_hub():
     from bench.hub import work_dir
 
     with work_dir() as work, start_hub(work, NAMES.students, instructor=NAMES.instructor,
-                                       lessons=("01-pickle",), batch=BATCH) as hub:
+                                       tiny=ASSIGNMENTS, batch=BATCH) as hub:
         yield hub

@@ -40,14 +40,16 @@ def source_notebook():
                                 "language": "python"}})
 
 
-def make_course(root: Path) -> Path:
-    """root/nbgrader_config.py, solutions/tiny/tiny.ipynb and its release in lessons/."""
+def make_course(root: Path, names: tuple[str, ...] = (ASSIGNMENT,)) -> Path:
+    """root/nbgrader_config.py, solutions/NAME/NAME.ipynb (the tiny assignment under each of
+    `names`) and their releases in lessons/."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
-    (root / "solutions" / ASSIGNMENT).mkdir(parents=True)
-    nbformat.write(source_notebook(), root / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     scratch = root / ".release-db"
-    define_assignment(GradingCourse.open(root, out=scratch), ASSIGNMENT, root / "lessons")
+    for name in names:
+        (root / "solutions" / name).mkdir(parents=True)
+        nbformat.write(source_notebook(), root / "solutions" / name / f"{name}.ipynb")
+        define_assignment(GradingCourse.open(root, out=scratch), name, root / "lessons")
     shutil.rmtree(scratch)
     return root
 

@@ -97,7 +97,7 @@ class GradingService:
         self.policies = PolicyFile(settings.course_dir / POLICY_FILE)
         self.logs = settings.service_dir / "logs"
         self.logs.mkdir(exist_ok=True)
-        self.grading: set[tuple[str, str]] = set()  # (student, assignment) in the running run
+        self.grading: set[tuple[str, str]] = set()  # (student, assignment) the running run grades
         self.run: asyncio.Task | None = None
         self.groups: set[int] = set()  # process groups of the running grader commands
         self.releasing: set[str] = set()
