@@ -141,8 +141,8 @@ def plot(report: ClassReport, path: Path) -> Path:
         bars(ax, names, [c.lost for c in report.cells],
              label=f"points lost, summed over {report.students} students (points)", log=False)
         for text, cell in zip(ax.texts, report.cells, strict=False):
-            text.set_text(f"{text.get_text()} of {cell.max_score * cell.students:g}\n"
-                          f"({cell.failed} of {cell.students})")
+            text.set_text(f"{cell.lost:g} of {cell.max_score * cell.students:g} points\n"
+                          f"({cell.failed} of {cell.students} students)")
         ax.set_xlabel("test cell")
         ax.set_title(f"{report.assignment}: where the class lost points")
         fig.savefig(path, format="png", dpi=DPI, bbox_inches="tight")
