@@ -33,7 +33,8 @@ def source_notebook():
         new_code_cell("import time", metadata=nbgrader_meta("setup", locked=True)),
         new_code_cell("### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION",
                       metadata=nbgrader_meta("answer", solution=True)),
-        new_code_cell('"""answer is 42."""\nassert answer == 42, "answer should be 42"\n'
+        new_code_cell('"""answer is 42."""\n'
+                      'assert answer == 42, "answer should be 42 (mistake: different-model)"\n'
                       f"### BEGIN HIDDEN TESTS\n{HIDDEN}\n### END HIDDEN TESTS",
                       metadata=nbgrader_meta("test_answer", grade=True, locked=True, points=2)),
     ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",

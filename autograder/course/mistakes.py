@@ -12,7 +12,8 @@ saving or loading a model, and where the course teaches it:
     error = "TypeError: write() argument must be str, not bytes"   # optional: what the
                                              # library prints today, `Type: message`
     reproduce = '''...'''                    # optional: code that makes the library print it
-    check = "'model.pkl' is empty (0 bytes): ..."   # optional: check_artifact's own message
+    check = "'model.pkl' is empty (0 bytes): ..."   # optional: check_artifact's own message,
+                                             # which it ends with `(mistake: text-mode)`
     check_reproduce = '''...'''              # for it: code that binds `result`, a CheckResult
 
 Test cells and `check_artifact` name the mistake they recognised in their message with

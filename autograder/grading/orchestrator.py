@@ -17,7 +17,8 @@ results. With `out=FOLDER` they go to that folder instead (`make grade` uses `gr
     grade_watched         every job in parallel, timeouts once more afterwards and alone
                           (`grade_all`), and a tripwire on the files no job may change
     merge                 into the gradebook, one outcome at a time
-    write_reports         nbgrader's grades.csv, ASSIGNMENT-cells.csv, ASSIGNMENT-outcomes.csv
+    write_reports         nbgrader's grades.csv, ASSIGNMENT-cells.csv, ASSIGNMENT-outcomes.csv,
+                          ASSIGNMENT-mistakes.csv/.html (`classreport`)
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from pathlib import Path
 
 from autograder.common.paths import ROOT, venv_environment
 from autograder.common.units import duration
-from autograder.grading import gradebook, intake, integrity, reference, report
+from autograder.grading import classreport, gradebook, intake, integrity, reference, report
 from autograder.grading.course import (
     GradingCourse,
     define_assignment,
@@ -258,7 +259,8 @@ def make_job(course: GradingCourse, assignment: str, student: str, scratch: Path
         submission=str(submission or course.path("submitted_directory", student, assignment)),
         work=str(scratch / "jobs" / student), template_db=str(template),
         course_root=str(course.root), course_id=course.course_id, limits=limits,
-        isolate=isolate, quick=quick, hide=hidden_paths(course, submissions))
+        isolate=isolate, quick=quick, hide=hidden_paths(course, submissions),
+        out=str(course.out))
 
 
 def make_jobs(course: GradingCourse, assignment: str, students: list[str], scratch: Path,
@@ -378,4 +380,5 @@ def write_reports(course: GradingCourse, assignment: str,
         "cells": report.write_cells(outcomes, course.out / f"{assignment}-cells.csv"),
         "outcomes": report.write_outcomes(outcomes, course.out / f"{assignment}-outcomes.csv"),
         "feedback": course.folder("feedback_directory"),
+        **classreport.write_report(course, assignment),
     }
