@@ -63,6 +63,20 @@ def test_tags_name_known_mistakes():
         mistakes.tag("nope", "x")
 
 
+def test_every_quoted_library_error_is_recognised_as_its_own_mistake():
+    for mistake in mistakes.catalogue().values():
+        if mistake.error:
+            kind, _, text = mistake.error.partition(": ")
+            assert mistakes.recognise(kind, text) == mistake.id, mistake.id
+    assert mistakes.recognise("_pickle.UnpicklingError", "pickle data was truncated") == \
+        "truncated-file"
+    assert mistakes.recognise(
+        "AttributeError", "Can't get attribute 'ClipOutliers' on <module '__main__' from "
+        "'/home/x/run.py'>") == "class-in-main"
+    assert mistakes.recognise("ValueError", "write() argument must be str, not bytes") is None
+    assert mistakes.recognise("TypeError", "something else entirely") is None
+
+
 # Each snippet runs in its own temporary folder, as a notebook's code runs in `__main__`; what
 # it prints is kept out of the results (torch.onnx.export reports progress on stdout), and the
 # warning filters it sets are undone after it. The folder

@@ -133,3 +133,10 @@ def test_memory_is_named_without_a_tag_and_passed_cells_name_nothing():
     oom = feedback_notebook().cells[4]
     assert named_mistakes(oom) == ["memory"]
     assert named_mistakes(feedback_notebook().cells[0]) == []
+
+
+def test_a_catalogued_library_error_names_its_mistake_without_a_tag():
+    cell = new_code_cell("save_model(model, path)", outputs=[new_output(
+        "error", ename="TypeError", evalue="write() argument must be str, not bytes",
+        traceback=["TypeError: write() argument must be str, not bytes"])])
+    assert named_mistakes(cell) == ["text-mode"]

@@ -64,12 +64,17 @@ def output_text(cell: NotebookNode) -> str:
 
 
 def named_mistakes(cell: NotebookNode) -> list[str]:
-    """The catalogued mistakes a cell's outputs name: its tags, and `memory` for a cell that ran
-    out of memory (the grader's limit raises MemoryError, which no test message tags)."""
+    """The catalogued mistakes a cell's outputs name: its tags, then the catalogued library
+    errors it raised (a TypeError from saving in text mode names `text-mode`), and `memory` for
+    a cell that ran out of memory (the grader's limit raises MemoryError)."""
     found = mistakes.found(output_text(cell))
-    if "memory" not in found and any(o.get("ename") == "MemoryError"
-                                     for o in cell.get("outputs", [])):
-        found.append("memory")
+    for output in cell.get("outputs", []):
+        if output.get("output_type") != "error":
+            continue
+        ename, evalue = output.get("ename", ""), output.get("evalue", "")
+        known = "memory" if ename == "MemoryError" else mistakes.recognise(ename, evalue)
+        if known and known not in found:
+            found.append(known)
     return found
 
 
