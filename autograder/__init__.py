@@ -53,8 +53,11 @@ One line per module:
       database.py            the gradebook's server: one writer per assignment, one-line errors
       distributed.py         DaskExecutor: jobs shipped to a Dask cluster as bytes
       redact.py              keep hidden tests out of feedback
+      feedback.py            feedback that names each mistake, its fix and lesson section
       integrity.py           fingerprint what grading must never change
       report.py              the instructor's CSVs and summary table
+      classreport.py         the class-wide mistakes report and points-lost plot
+      export.py              grades for Canvas, Moodle or a plain CSV, with a roster
     hub/
       roster.py              the class: who may log in, as what, with which password
       auth.py                the hub's login: each roster account with its own password
@@ -107,6 +110,7 @@ One line per module:
       inspect.py             autograder inspect: analyse a file without running it
       verify.py              autograder verify: reload in the sandbox and compare
       grade.py               autograder grade: grade a class with nbgrader
+      export.py              autograder export: grades an LMS imports (Canvas, Moodle)
       lessons.py             autograder lessons: regenerate or check lessons/
       samples.py             autograder samples: write a sample class
       bench.py               autograder bench: measure, rewrite docs/benchmarks.md

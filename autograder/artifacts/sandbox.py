@@ -66,8 +66,6 @@ class SandboxLimits:
         return cls(wall_seconds=seconds, cpu_seconds=int(seconds) + 5)
 
 
-Limits = SandboxLimits  # the name lesson 05 still uses; remove once it says SandboxLimits
-
 
 @dataclass(frozen=True, kw_only=True)
 class SandboxResult:

@@ -234,13 +234,18 @@ def as_json(run) -> dict:
 def report_run(run, *, check_samples: bool, quiet: bool) -> int:
     """Print what happened (unless quiet); the exit code: 1 when something needs a look."""
     from autograder.common.units import duration
-    from autograder.grading import report, samples
+    from autograder.grading import classreport, report, samples
     from autograder.grading.outcome import GradeStatus
 
     expected = None
     if check_samples:
         by_name = {s.student: s for s in samples.load_class(run.assignment)}
-        expected = {o.student: samples.check(by_name[o.student], o.status, o.score, o.reason)
+        named: dict[str, list[str]] = {}
+        for found in classreport.collect(run.course, run.assignment).found:
+            for student in found.students:
+                named.setdefault(student, []).append(found.mistake.id)
+        expected = {o.student: samples.check(by_name[o.student], o.status, o.score, o.reason,
+                                             tuple(named.get(o.student, ())))
                     if o.student in by_name else "not in the sample class"
                     for o in run.outcomes}
     failed = [o for o in run.outcomes if o.status != GradeStatus.GRADED]

@@ -33,7 +33,7 @@ import html
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import InitVar, dataclass, field
+from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from typing import Any
@@ -96,23 +96,15 @@ def seal_question(salt: str, options: Sequence[str], right: str,
 
 @dataclass(frozen=True)
 class Question:
-    """One multiple-choice question as the student's objects hold it: no answer in it.
-
-    Transitional: a lesson that still writes its questions in the notebook passes `answer`,
-    `mistake` and `explanation`; they are sealed at once and never stored. Remove them once
-    every lesson has a quiz.toml.
-    """
+    """One multiple-choice question as the student's objects hold it: no answer in it."""
 
     prompt: str
     options: Mapping[str, str] = field(hash=False)  # letter -> option text
     hint: str = ""
     sealed: Mapping[str, str] = field(default_factory=dict, hash=False, repr=False)
     salt: str = field(default="", repr=False)
-    answer: InitVar[str | None] = None
-    mistake: InitVar[str] = ""
-    explanation: InitVar[str] = ""
 
-    def __post_init__(self, answer: str | None, mistake: str, explanation: str) -> None:
+    def __post_init__(self) -> None:
         if not str(self.prompt).strip():
             raise ValueError("Question prompt is empty.")
         keys = [str(key).strip().upper() for key in self.options]
@@ -121,26 +113,10 @@ class Question:
                              f"got {keys}.")
         object.__setattr__(self, "options",
                            dict(zip(keys, self.options.values(), strict=True)))
-        if answer is None:
-            return
-        right = str(answer).strip().upper()
-        if right not in keys:
-            raise ValueError(f"Question {self.prompt!r}: answer {answer!r} is not one of the "
-                             f"options {', '.join(keys)}.")
-        salt = hashlib.sha256(self.prompt.encode()).hexdigest()[:32]
-        wrong = f"Common mistake: {mistake}" if mistake else ""
-        feedback = {letter: explanation if letter == right else wrong for letter in keys}
-        object.__setattr__(self, "salt", salt)
-        object.__setattr__(self, "sealed", seal_question(salt, keys, right, feedback))
 
     def open(self, letter: str) -> tuple[bool, str]:
         """(correct, feedback) for choosing `letter`: what choosing it in the widget shows."""
         return open_option(self.salt, letter, self.sealed[letter])
-
-
-# InitVar defaults would otherwise stay behind as class attributes (`Question.answer is None`).
-for _name in ("answer", "mistake", "explanation"):
-    delattr(Question, _name)
 
 
 @dataclass(frozen=True)

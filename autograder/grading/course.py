@@ -30,6 +30,7 @@ from autograder.grading.gradebook import DEFAULT_COURSE_ID, new_gradebook, sqlit
 
 REDACT = "autograder.grading.redact.RedactHiddenTests"
 CLEAR_HIDDEN = "nbgrader.preprocessors.ClearHiddenTests"
+FEEDBACK = "autograder.grading.feedback.MistakeFeedback"
 
 
 def nbgrader_config(root: Path) -> Config:
@@ -62,7 +63,8 @@ def _name(preprocessor) -> str:
 
 def feedback_preprocessors(config: Config) -> list:
     """The course's feedback steps (nbgrader's defaults when unset), hidden tests always out:
-    ClearHiddenTests clears their source, RedactHiddenTests (just before it) their outputs."""
+    ClearHiddenTests clears their source, RedactHiddenTests (just before it) their outputs;
+    MistakeFeedback last, so it reads only what students may see (`feedback`)."""
     from nbgrader.converters import GenerateFeedback
 
     steps = list(config.GenerateFeedback.get("preprocessors") or
@@ -73,6 +75,9 @@ def feedback_preprocessors(config: Config) -> list:
         names.insert(0, CLEAR_HIDDEN)
     if REDACT not in names:
         steps.insert(names.index(CLEAR_HIDDEN), REDACT)
+        names.insert(names.index(CLEAR_HIDDEN), REDACT)
+    if FEEDBACK not in names:
+        steps.append(FEEDBACK)
     return steps
 
 

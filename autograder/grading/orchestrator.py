@@ -21,7 +21,8 @@ database server (PostgreSQL), and `executor=` runs the jobs elsewhere (a Dask cl
     merge_all             into the gradebook, one outcome at a time, each kept on disk
                           first (`journal`), so a gradebook that stops answering loses
                           nothing and `resume=True` finishes without grading anyone again
-    write_reports         nbgrader's grades.csv, ASSIGNMENT-cells.csv, ASSIGNMENT-outcomes.csv
+    write_reports         nbgrader's grades.csv, ASSIGNMENT-cells.csv, ASSIGNMENT-outcomes.csv,
+                          ASSIGNMENT-mistakes.csv/.html (`classreport`)
 """
 
 from __future__ import annotations
@@ -39,7 +40,15 @@ from pathlib import Path
 
 from autograder.common.paths import ROOT, venv_environment
 from autograder.common.units import duration
-from autograder.grading import database, gradebook, intake, integrity, reference, report
+from autograder.grading import (
+    classreport,
+    database,
+    gradebook,
+    intake,
+    integrity,
+    reference,
+    report,
+)
 from autograder.grading.course import (
     GradingCourse,
     define_assignment,
@@ -296,7 +305,8 @@ def make_job(course: GradingCourse, assignment: str, student: str, scratch: Path
         submission=str(submission or course.path("submitted_directory", student, assignment)),
         work=str(scratch / "jobs" / student), template_db=str(template),
         course_root=str(course.root), course_id=course.course_id, limits=limits,
-        isolate=isolate, quick=quick, hide=hidden_paths(course, submissions))
+        isolate=isolate, quick=quick, hide=hidden_paths(course, submissions),
+        out=str(course.out))
 
 
 def make_jobs(course: GradingCourse, assignment: str, students: list[str], scratch: Path,
@@ -440,4 +450,5 @@ def write_reports(course: GradingCourse, assignment: str,
         "cells": report.write_cells(outcomes, course.out / f"{assignment}-cells.csv"),
         "outcomes": report.write_outcomes(outcomes, course.out / f"{assignment}-outcomes.csv"),
         "feedback": course.folder("feedback_directory"),
+        **classreport.write_report(course, assignment),
     }
