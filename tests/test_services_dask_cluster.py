@@ -2,12 +2,11 @@
 
 import multiprocessing
 import os
-from pathlib import Path
 
 import psutil
 from distributed import Client
 
-from autograder.services import HOST, alive, dask_cluster
+from autograder.services import HOST
 
 
 def test_two_one_thread_workers_on_loopback_with_the_graders_environment(dask_scheduler):
@@ -32,12 +31,3 @@ def listening(*pids: int) -> set[str]:
     processes += [c for p in processes for c in p.children(recursive=True)]
     return {c.laddr.ip for p in processes for c in p.net_connections("inet")
             if c.status == psutil.CONN_LISTEN}
-
-
-def test_stop_ends_every_process_it_started():
-    cluster = dask_cluster.start(1)
-    processes = [psutil.Process(pid) for pid in (cluster.scheduler_pid, *cluster.worker_pids)]
-    processes += [c for p in processes for c in p.children(recursive=True)]
-    cluster.stop()
-    assert not [p.pid for p in processes if alive(p.pid)]
-    assert not Path(cluster.folder).exists()
