@@ -80,6 +80,9 @@ lab: install
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.ip=127.0.0.1 \
 		--ServerApp.port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
 
+# Both cores: each test module runs whole on one worker (tests/conftest.py groups them).
+PYTEST_ARGS ?= -n 2 --dist loadgroup --no-loadscope-reorder
+
 test: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 

@@ -12,6 +12,30 @@ from autograder.common.paths import venv_environment
 os.environ.update(venv_environment())
 
 
+# `make test` runs on both cores (pytest-xdist, `-n 2 --dist loadgroup --no-loadscope-reorder`).
+# Each module runs whole on one worker, so its module and session fixtures run once; modules that
+# share a server form one group (one hub, one cluster). The longest groups are handed out first,
+# so neither worker is left with a long one at the end.
+SHARED = {"test_hub_": "hub", "test_grading_database": "cluster",
+          "test_grading_distributed": "cluster", "test_services_": "cluster",
+          "test_cli_cluster": "cluster"}
+LONGEST = ("test_course_authoring", "hub", "test_grading_e2e", "test_bench_grading",
+           "test_browser", "test_cli", "cluster", "test_grading_parity", "test_cli_score")
+
+
+def group(item: pytest.Item) -> str:
+    name = item.module.__name__
+    return next((g for prefix, g in SHARED.items() if name.startswith(prefix)), name)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist turns the marks into its groups
+def pytest_collection_modifyitems(items):
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(group(item)))
+    first = {name: rank for rank, name in enumerate(LONGEST)}
+    items.sort(key=lambda item: first.get(group(item), len(LONGEST)))  # stable: modules whole
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     """No test module may leave an event loop marked running in this thread (Playwright's sync

@@ -1,15 +1,17 @@
 """Every lesson, both trees, and the lesson standard, from one run of each notebook.
 
 Each solution executes once (nbgrader's Validator on a temporary copy, on the python3 kernel, as
-nbgrader runs it), and that run serves every check that needs outputs: every grade cell passes,
-no cell has an error or stderr output, the guard finds nothing a student should not see, every
-printed verdict agrees with its own table, and the static HTML shows every widget as text. Each
-student version executes once more, in quick mode (AUTOGRADER_QUICK=1), and every grade cell
-must fail there with the locked cells unchanged.
+nbgrader runs it), in quick mode (AUTOGRADER_QUICK=1: the lessons' measurement cells repeat less
+and use smaller arrays; every cell still runs, and tests and graded figures are the same), and
+that run serves every check that needs outputs: every grade cell passes, no cell has an error or
+stderr output, the guard finds nothing a student should not see, every printed verdict agrees
+with its own table, and the static HTML shows every widget as text. `make bench` runs each
+solution in full, as a learner does. Each student version executes once more, also in quick
+mode, and every grade cell must fail there with the locked cells unchanged.
 
-The lesson standard (docs/authoring.md) applies to lessons that have a question bank,
-solutions/NN-slug/quiz.toml, and to ungraded notebooks (00-start, the self-assessment); the
-others are not converted yet, and its checks skip them, saying so. An ungraded notebook is marked
+The lesson standard (docs/authoring.md) applies to every notebook: each graded lesson has a
+question bank, solutions/NN-slug/quiz.toml (a lesson without one is skipped, saying so), and
+ungraded notebooks (00-start, the self-assessment) have their own checks. An ungraded one is marked
 `"autograder": {"graded": false}` in its metadata and has no grade cells: the checks of graded
 lessons (exercises, checkpoint, concept snapshot, a student version that fails) apply to every
 other notebook, unchanged.
@@ -82,7 +84,8 @@ def solution_run():
 
     def run(assignment: str) -> Validation:
         if assignment not in runs:
-            runs[assignment] = validate(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
+            runs[assignment] = validate(ROOT / "solutions" / assignment / f"{assignment}.ipynb",
+                                        quick=True)
         return runs[assignment]
 
     return run
