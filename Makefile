@@ -81,7 +81,7 @@ lab: install
 		--ServerApp.port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
 
 # Both cores: each test module runs whole on one worker (tests/conftest.py groups them).
-PYTEST_ARGS ?= -n 2 --dist loadgroup --no-loadscope-reorder
+PYTEST_ARGS ?= -n 2
 
 test: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)

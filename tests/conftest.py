@@ -12,28 +12,38 @@ from autograder.common.paths import venv_environment
 os.environ.update(venv_environment())
 
 
-# `make test` runs on both cores (pytest-xdist, `-n 2 --dist loadgroup --no-loadscope-reorder`).
-# Each module runs whole on one worker, so its module and session fixtures run once; modules that
-# share a server form one group (one hub, one cluster). The longest groups are handed out first,
-# so neither worker is left with a long one at the end.
+# `make test` runs on both cores (pytest-xdist, `-n 2`). Each module runs whole on one worker, so
+# its module and session fixtures run once; modules that share a server form one group (one hub,
+# one cluster). The longest groups are handed out first, so neither worker is left with a long
+# one at the end.
 SHARED = {"test_hub_": "hub", "test_grading_database": "cluster",
           "test_grading_distributed": "cluster", "test_services_": "cluster",
           "test_cli_cluster": "cluster"}
-LONGEST = ("test_course_authoring", "hub", "test_grading_e2e", "test_bench_grading",
-           "test_browser", "test_cli", "cluster", "test_grading_parity", "test_cli_score")
+LONGEST = ("test_grading_e2e", "test_course_authoring", "hub", "test_bench_grading",
+           "test_browser", "test_cli_score", "test_cli", "cluster", "test_grading_parity")
 
 
-def group(item: pytest.Item) -> str:
-    name = item.module.__name__
-    return next((g for prefix, g in SHARED.items() if name.startswith(prefix)), name)
+def group(module: str) -> str:
+    return next((g for prefix, g in SHARED.items() if module.startswith(prefix)), module)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist turns the marks into its groups
 def pytest_collection_modifyitems(items):
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(group(item)))
     first = {name: rank for rank, name in enumerate(LONGEST)}
-    items.sort(key=lambda item: first.get(group(item), len(LONGEST)))  # stable: modules whole
+    # stable, so each module's tests stay together and in their order
+    items.sort(key=lambda item: first.get(group(item.module.__name__), len(LONGEST)))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Work units are our groups, in collection order (xdist's own grouping marks do not reach
+    pytest 9's node ids)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group(nodeid.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py"))
+
+    config.option.loadscopereorder = False
+    return ByGroup(config, log)
 
 
 @pytest.hookimpl(wrapper=True)
