@@ -16,7 +16,8 @@ import importlib
 import json
 import sys
 
-COMMANDS = ("inspect", "verify", "grade", "lessons", "samples", "bench", "hub", "pages")
+COMMANDS = ("inspect", "verify", "grade", "score", "progress", "lessons", "samples", "bench",
+            "hub", "pages")
 
 
 class UsageError(Exception):
