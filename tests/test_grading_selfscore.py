@@ -30,26 +30,21 @@ def write(course, folder, answer, name=f"{ASSIGNMENT}.ipynb"):
     return folder / name
 
 
-def test_a_right_answer_gets_every_point_and_the_notebook_is_not_changed(course, tmp_path):
-    notebook = write(course, tmp_path / "mine", "answer = 42")
+def test_a_copy_is_graded_and_the_notebook_is_not_changed(course, tmp_path):
+    """One grading (a lesson takes half a minute; tests/test_cli_score.py grades lesson 01):
+    a failed test, its reason, the lesson found from the cells of a renamed copy."""
+    notebook = write(course, tmp_path / "mine", "answer = 41", name="my attempt.ipynb")
     before, listing = digest(notebook), sorted(notebook.parent.iterdir())
     result = selfscore.score(notebook, root=course, keep=tmp_path / "kept")
-    assert (result.status, result.score, result.max_score) == (GradeStatus.GRADED, 2, 2)
-    assert result.failed == () and result.assignment == ASSIGNMENT
     assert digest(notebook) == before and sorted(notebook.parent.iterdir()) == listing
-    assert result.feedback == tmp_path / "kept" / f"{ASSIGNMENT}.html"
-    page = normalize(result.feedback.read_text())
-    assert "answer should be 42" in page and normalize(HIDDEN) not in page
-
-
-def test_a_failed_test_has_a_one_line_reason_and_a_copy_with_another_name_is_found(
-        course, tmp_path):
-    notebook = write(course, tmp_path, "answer = 41", name="my attempt.ipynb")
-    result = selfscore.score(notebook, root=course, keep=tmp_path / "kept")
-    assert (result.status, result.score) == (GradeStatus.GRADED, 0)
+    assert result.assignment == ASSIGNMENT
+    assert (result.status, result.score, result.max_score) == (GradeStatus.GRADED, 0, 2)
     assert [(t.grade_id, t.max_score) for t in result.failed] == [("test_answer", 2)]
     assert result.failed[0].reason == "AssertionError: answer should be 42"
     assert "\n" not in result.reason and HIDDEN not in result.reason
+    assert result.feedback == tmp_path / "kept" / f"{ASSIGNMENT}.html"
+    page = normalize(result.feedback.read_text())
+    assert "answer should be 42" in page and normalize(HIDDEN) not in page
     attempt = result.attempt()
     assert (attempt.left, attempt.done, attempt.score) == (("test_answer",), False, 0)
 
