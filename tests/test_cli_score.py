@@ -59,8 +59,9 @@ def scored(tmp_path_factory):
             nbformat.write(samples.build_notebook(sample, ASSIGNMENT), notebook)
             before = digest(notebook)
             code, out = run("score", str(notebook), "--json")
-            results[sample.student] = {"sample": sample, "code": code,
-                                       "json": json.loads(out), "before": before,
+            got = json.loads(out)
+            results[sample.student] = {"sample": sample, "code": code, "json": got,
+                                       "page": open(got["feedback"]).read(), "before": before,
                                        "after": digest(notebook),
                                        "folder": sorted(notebook.parent.iterdir())}
         _, table = run("progress")
@@ -98,7 +99,7 @@ def test_the_kept_feedback_page_has_no_hidden_test(scored):
     for student in STUDENTS:
         page = scored["results"][student]["json"]["feedback"]
         assert page == str(scored["folder"] / "feedback" / f"{ASSIGNMENT}.html")
-        text = normalize(open(page).read())
+        text = normalize(scored["results"][student]["page"])
         assert ("write() argument must be str" in text) == (student == "text-mode")
         assert not [line for line in lines if line in text]
 
@@ -122,3 +123,17 @@ def test_bad_input_is_one_line(argv, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, out = run(*argv, "--json")
     assert code == 2 and message in json.loads(out)["error"] and out.count("\n") == 1
+
+
+def test_the_start_page_names_commands_that_exist():
+    """Every `autograder ...` line in 00-start's scoring section parses as given."""
+    import re
+
+    from autograder.cli import build_parser
+
+    nb = nbformat.read(ROOT / "solutions" / "00-start" / "00-start.ipynb", as_version=4)
+    section = next(c.source for c in nb.cells if "Scoring your own work" in c.source)
+    commands = re.findall(r"^autograder (.+)$", section, re.M)
+    assert [c.split()[0] for c in commands] == ["score", "progress"]
+    for command in commands:
+        build_parser().parse_args(command.split())
