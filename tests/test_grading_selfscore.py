@@ -85,6 +85,8 @@ def test_an_unreadable_notebook_is_a_one_line_error(tmp_path):
         selfscore.score(broken)
     with pytest.raises(selfscore.ScoreError, match="cannot read it"):
         selfscore.score(tmp_path / "missing.ipynb")
+    with pytest.raises(selfscore.ScoreError, match="'00-start' is not one of the graded"):
+        selfscore.score(ROOT / "lessons" / "00-start" / "00-start.ipynb", assignment="00-start")
 
 
 def test_only_lessons_with_graded_cells_are_scored():

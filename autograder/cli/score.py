@@ -57,7 +57,7 @@ def run(args) -> int:
             raise selfscore.ScoreError("give the NOTEBOOK to score (or --samples)")
         result = selfscore.score(args.notebook, assignment=args.assignment, quick=args.quick,
                                  isolate=args.isolate, keep=selfscore.feedback_folder())
-    except (selfscore.ScoreError, FileNotFoundError, ValueError) as exc:
+    except (ValueError, OSError) as exc:  # ScoreError is a ValueError
         print(json.dumps({"error": str(exc), "exit_code": 2}) if args.json
               else f"error: {exc}", file=sys.stdout if args.json else sys.stderr)
         return 2

@@ -140,10 +140,10 @@ def score(notebook: Path, *, assignment: str | None = None, root: Path = ROOT,
 
     notebook = Path(notebook).absolute()
     data, nb = read_notebook(notebook)
-    assignment = assignment or assignment_of(notebook, nb, root)
-    if not source_notebook(assignment, root).is_file():
-        raise ScoreError(f"no lesson '{assignment}': {source_notebook(assignment, root)} "
-                         f"does not exist")
+    if assignment is None:
+        assignment = assignment_of(notebook, nb, root)
+    elif assignment not in (known := graded_assignments(root)):
+        raise ScoreError(f"'{assignment}' is not one of the graded lessons ({', '.join(known)})")
     with tempfile.TemporaryDirectory(prefix="autograder-score-") as tmp:
         submissions = Path(tmp) / "submissions"
         (submissions / STUDENT).mkdir(parents=True)
