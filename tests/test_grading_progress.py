@@ -4,6 +4,7 @@ import pytest
 
 from autograder.course import outline
 from autograder.grading import progress
+from autograder.grading.outcome import GradeStatus
 
 
 @pytest.fixture
@@ -12,7 +13,8 @@ def folder(tmp_path, monkeypatch):
     return tmp_path / "self-study"
 
 
-def attempt(assignment="01-pickle", score=8.0, left=("test_save_model",), status="graded"):
+def attempt(assignment="01-pickle", score=8.0, left=("test_save_model",),
+            status=GradeStatus.GRADED):
     return progress.Attempt(assignment=assignment, status=status, score=score, max_score=10,
                             date="2025-03-01T10:15:00+00:00", left=left, reason="why")
 
@@ -45,7 +47,7 @@ def test_an_unreadable_file_is_no_progress_and_is_replaced(folder):
 def test_every_graded_lesson_is_listed_with_what_is_left(folder):
     progress.record(attempt(score=8))
     progress.record(attempt("04-onnx", score=10, left=()))
-    progress.record(attempt("07-capstone", score=0, left=(), status="timeout"))
+    progress.record(attempt("07-capstone", score=0, left=(), status=GradeStatus.TIMEOUT))
     rows = {row[0]: row for row in progress.rows()}
     graded = [lesson.id for lesson in outline.lessons() if lesson.graded]
     assert list(rows) == graded and "00-start" not in rows

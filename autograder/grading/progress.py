@@ -1,7 +1,7 @@
 """A self-learner's progress: the last self-study score of each lesson, kept on this machine.
 
 `autograder score` records each score here (`record`); `autograder progress` lists every
-graded lesson with its last score, when it was scored and what is left (`table`). The file is
+graded lesson with its last score, when it was scored and what is left (`rows`). The file is
 `progress.json` in the self-study folder, next to the kept feedback pages: by default
 $XDG_DATA_HOME/autograder (~/.local/share/autograder), or the folder $AUTOGRADER_SELF_STUDY
 names. One learner, one machine: it is never part of an instructor's gradebook.
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from autograder.common.paths import ROOT
 from autograder.common.units import DASH
+from autograder.grading.outcome import GradeStatus
 
 if TYPE_CHECKING:
     from autograder.course.outline import Lesson
@@ -32,7 +33,7 @@ class Attempt:
     """The last self-study score of one lesson."""
 
     assignment: str
-    status: str  # a GradeStatus
+    status: GradeStatus
     score: float
     max_score: float
     date: str  # ISO 8601, local time, to the second
@@ -43,7 +44,7 @@ class Attempt:
 
     @property
     def done(self) -> bool:
-        return self.status == "graded" and not self.left and self.score >= self.max_score
+        return self.status == GradeStatus.GRADED and not self.left and self.score >= self.max_score
 
 
 def folder() -> Path:
@@ -63,7 +64,8 @@ def load() -> dict[str, Attempt]:
     """assignment -> its last attempt; an unreadable file counts as no progress yet."""
     try:
         data = json.loads(path().read_text())
-        return {name: Attempt(**{**entry, "left": tuple(entry.get("left", ()))})
+        return {name: Attempt(**{**entry, "status": GradeStatus(entry["status"]),
+                                 "left": tuple(entry.get("left", ()))})
                 for name, entry in data["lessons"].items()}
     except (OSError, ValueError, KeyError, TypeError):
         return {}
@@ -89,7 +91,7 @@ def now() -> str:
 def left_to_do(attempt: Attempt | None) -> str:
     if attempt is None:
         return NOT_ATTEMPTED
-    if attempt.status != "graded":
+    if attempt.status != GradeStatus.GRADED:
         return f"not graded: {attempt.reason}"
     if attempt.done:
         return FULL_MARKS

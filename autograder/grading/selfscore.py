@@ -62,7 +62,7 @@ class SelfScore:
 
     def attempt(self) -> progress.Attempt:
         return progress.Attempt(
-            assignment=self.assignment, status=str(self.status), score=self.score,
+            assignment=self.assignment, status=self.status, score=self.score,
             max_score=self.max_score, date=progress.now(),
             left=tuple(t.grade_id for t in self.failed), reason=self.reason,
             feedback=str(self.feedback or ""), notebook=str(self.notebook))
