@@ -12,7 +12,8 @@ PORT ?= 8888
 export PATH := $(BIN):$(PATH)
 export JUPYTER_PATH := $(abspath $(VENV))/share/jupyter
 
-.PHONY: install install-test chromium acl lab test grade bench pages lessons check clean hub hub-stop
+.PHONY: install install-test chromium acl postgresql lab test grade bench pages lessons check clean \
+	hub hub-stop cluster cluster-stop
 
 # Stamps make setup idempotent: pip runs again only when a requirements file changes.
 $(BIN)/python:
@@ -46,6 +47,12 @@ chromium:
 		echo "No chromium, and installing it needs root and apt-get: browser tests will skip."; \
 	fi
 
+# The PostgreSQL gradebook tests start Debian's PostgreSQL server themselves; it is installed
+# here the same way (root with apt-get, only when missing). Where it cannot be, those tests
+# skip with the reason, except under CI=true, where they fail.
+postgresql: $(VENV)/.installed
+	@$(BIN)/autograder cluster install || echo "PostgreSQL gradebook tests will skip (fail if CI=true)."
+
 # JupyterHub's proxy, configurable-http-proxy, pinned in package.json/package-lock.json.
 PROXY := node_modules/.bin/configurable-http-proxy
 
@@ -65,13 +72,16 @@ acl:
 	fi
 
 install: $(VENV)/.installed $(PROXY)
-install-test: install $(VENV)/.installed-test chromium acl
+install-test: install $(VENV)/.installed-test chromium acl postgresql
 
 lab: install
 	@echo "Starting JupyterLab on the course. Open the http://127.0.0.1:$(PORT)/lab?token=... URL printed below;"
 	@echo "lessons are in lessons/ (student versions), solutions in solutions/. Stop with Ctrl-C."
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.ip=127.0.0.1 \
 		--ServerApp.port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
+
+# Both cores: each test module runs whole on one worker (tests/conftest.py groups them).
+PYTEST_ARGS ?= -n 2 --dist loadgroup --no-loadscope-reorder
 
 test: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -108,6 +118,15 @@ bench: install $(VENV)/.installed-bench
 # (docs/benchmarks.json, the mistakes catalogue, autograder/pages/*.toml); `make bench` does too.
 pages: install
 	$(BIN)/autograder pages
+
+# Grading past one machine, on this one: a Dask scheduler with two workers and a PostgreSQL
+# server, on 127.0.0.1 only, data in a temporary folder. Prints the --dask and --db to grade
+# with; `make cluster-stop` ends them and deletes their data.
+cluster: install postgresql
+	$(BIN)/autograder cluster start $(CLUSTER_ARGS)
+
+cluster-stop:
+	$(BIN)/autograder cluster stop
 
 # Regenerate the student versions from the single source (never edit lessons/ by hand).
 lessons: install

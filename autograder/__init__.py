@@ -3,13 +3,16 @@
 - `artifacts/` + `check.py`: the artifact checker. A saved model is read without running it,
   reloaded in a sandboxed child, and compared with the live model (`check_artifact` for lesson
   test cells, `autograder inspect|verify` for terminals and scripts).
-- `grading/`: the grading pipeline over nbgrader (`autograder grade`), and self-study scoring
-  on the same grader (`autograder score`, `autograder progress`).
+- `grading/`: the grading pipeline over nbgrader (`autograder grade`), on this machine or a
+  Dask cluster, into SQLite or a database server; and self-study scoring on the same grader
+  (`autograder score`, `autograder progress`).
 - `hub/`: the course for a whole class on JupyterHub, with grading on submit (`autograder hub`).
 - `course/`: what the lessons import (dataset, model class, quiz, step-through, tables, plots,
   registry) and what authors run (`autograder lessons`).
 - `pages/`: the reference pages in docs/ (format guide, claims ledger, error atlas, glossary,
   reading), generated from measured data and the mistakes catalogue (`autograder pages`).
+- `services/`: the servers the project starts itself on 127.0.0.1 (PostgreSQL, a Dask
+  cluster: `autograder cluster`).
 - `cli/` is the one command line, `common/` what all parts share.
 
 One line per module:
@@ -49,9 +52,15 @@ One line per module:
       timed.py               nbgrader's Execute preprocessor, timed
       outcome.py             one submission's scores and one-line reason
       merge.py               merge workers' results into the main gradebook
+      journal.py             outcomes kept on disk until merged, for `grade --resume`
+      database.py            the gradebook's server: one writer per assignment, one-line errors
+      distributed.py         DaskExecutor: jobs shipped to a Dask cluster as bytes
       redact.py              keep hidden tests out of feedback
+      feedback.py            feedback that names each mistake, its fix and lesson section
       integrity.py           fingerprint what grading must never change
       report.py              the instructor's CSVs and summary table
+      classreport.py         the class-wide mistakes report and points-lost plot
+      export.py              grades for Canvas, Moodle or a plain CSV, with a roster
     hub/
       roster.py              the class: who may log in, as what, with which password
       auth.py                the hub's login: each roster account with its own password
@@ -106,11 +115,16 @@ One line per module:
       grade.py               autograder grade: grade a class with nbgrader
       score.py               autograder score: score your own notebook (a copy)
       progress.py            autograder progress: your last score of each lesson
+      export.py              autograder export: grades an LMS imports (Canvas, Moodle)
       lessons.py             autograder lessons: regenerate or check lessons/
       samples.py             autograder samples: write a sample class
       bench.py               autograder bench: measure, rewrite docs/benchmarks.md
       hub.py                 autograder hub: start, stop or look at the class hub
       pages.py               autograder pages: regenerate the reference pages in docs/
+      cluster.py             autograder cluster: start, stop or look at PostgreSQL and Dask
+    services/
+      postgres.py            Debian's PostgreSQL, initdb'd and started as an unprivileged user
+      dask_cluster.py        a Dask scheduler and one-thread workers
     common/
       paths.py               ROOT, the course's nbgrader config, the venv's environment
       text.py                one-line text: first_line, last_line, error_line

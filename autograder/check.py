@@ -33,6 +33,9 @@ What `model` and `X` are:
 It never writes to stderr (any stderr output zeroes an nbgrader grade cell) and never raises
 for a student mistake: it returns a frozen `CheckResult` whose `message` is one line the
 student can act on, and whose `isolation` lists the sandbox's walls this machine allowed.
+Where the line describes a catalogued mistake (`autograder.course.mistakes`), `mistake` is its
+id and the message ends in `(mistake: ID)`, so a test cell's `assert result.ok, result.message`
+names it and feedback pages link it to the lesson section that teaches it.
 
 The steps themselves are `autograder.artifacts.verification.verify_file`, shared with the
 `autograder verify` command; this module only words their outcome for a student.
@@ -51,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
+from autograder.artifacts.allowlist import danger
 from autograder.artifacts.analysis import Report
 from autograder.artifacts.enums import Conclusion, Format, Problem, Verdict
 from autograder.artifacts.formats import looks_like_text
@@ -66,6 +70,7 @@ from autograder.artifacts.verification import (
 )
 from autograder.common import units
 from autograder.common.text import error_line
+from autograder.course import mistakes
 
 __all__ = ["CheckResult", "check_artifact", "explain_load_error"]
 
@@ -95,6 +100,7 @@ class CheckResult:
     n_ties: int = 0  # ONNX labels that differ only at tied probabilities (not counted)
     network_isolated: bool | None = None  # whether the child ran without network (None: no child)
     isolation: tuple[Layer, ...] = ()  # the sandbox's walls around the child on this machine
+    mistake: str = ""  # the catalogued mistake the message describes (course.mistakes), or ''
 
     def __str__(self) -> str:
         return self.message
@@ -102,25 +108,34 @@ class CheckResult:
 
 def explain_load_error(name: str, error_type: str, error: str, head: bytes, size: int) -> str:
     """Turn the child's exception into one line a student can act on."""
+    return _load_error(name, error_type, error, head, size)[0]
+
+
+# Each function below returns (the student's line, the catalogued mistake it describes or '').
+Said = tuple[str, str]
+
+
+def _load_error(name: str, error_type: str, error: str, head: bytes, size: int) -> Said:
     if m := re.search(r"Can't get attribute '([^']+)' on <module '__main__'", error):
         return (f"'{name}' refers to class or function '{m[1]}' defined in the notebook "
                 f"(__main__); a fresh Python process cannot find it. Move it into a .py module "
                 f"that is installed or importable, or use a built-in scikit-learn component, "
-                f"then save again.")
+                f"then save again.", "class-in-main")
     if m := re.search(r"Can't get attribute '([^']+)' on <module '([^']+)'", error):
         return (f"'{name}' needs '{m[2]}.{m[1]}', which does not exist in the installed "
-                f"'{m[2]}' (renamed, removed, or a different library version).")
+                f"'{m[2]}' (renamed, removed, or a different library version).",
+                "version-mismatch")
     if m := re.search(r"No module named '([^']+)'", error):
         return (f"'{name}' needs module '{m[1]}', which a fresh Python process cannot import: "
-                f"install it or package your code as a module.")
+                f"install it or package your code as a module.", "")
     if looks_like_text(head):
-        return text_message(name, head)
+        return text_message(name, head), "saved-as-text"
     if (error_type == "EOFError" or any(sign in error for sign in TRUNCATION_SIGNS)
             or (error_type == "IndexError" and error == "index out of range")):
-        return truncated_message(name, size)
+        return truncated_message(name, size), "truncated-file"
     if error_type == "Refused":
-        return f"'{name}' was refused while loading: {error}."
-    return f"'{name}' could not be loaded in a fresh process: {error_type}: {error}"
+        return f"'{name}' was refused while loading: {error}.", ""
+    return f"'{name}' could not be loaded in a fresh process: {error_type}: {error}", ""
 
 
 def text_message(name: str, head: bytes) -> str:
@@ -134,32 +149,44 @@ def truncated_message(name: str, size: int) -> str:
             f"Was the file closed before you checked it? Save inside `with open(path, 'wb')`.")
 
 
-def unreadable_message(path: Path, report: Report) -> str:
+def _unreadable(path: Path, report: Report) -> Said:
     name, kind = path.name, report.problem_kind
     if kind == Problem.MISSING:
-        return missing_file_message(path)
+        return missing_file_message(path), "wrong-path"
     if kind == Problem.FOLDER:
-        return f"'{path}' is a folder, not a file: pass the path of the saved model."
+        return f"'{path}' is a folder, not a file: pass the path of the saved model.", ""
     if kind == Problem.EMPTY:
         return (f"'{name}' is empty (0 bytes): nothing reached the disk. Either the save "
                 f"failed (a file opened with 'w' instead of 'wb' raises TypeError) or the "
-                f"file is still open: save inside `with open(path, 'wb') as f:`.")
+                f"file is still open: save inside `with open(path, 'wb') as f:`.", "text-mode")
     if kind == Problem.TEXT:
-        return text_message(name, _head(path))
+        return text_message(name, _head(path)), "saved-as-text"
     if kind == Problem.TRUNCATED and report.format in (Format.PICKLE, Format.JOBLIB,
                                                        Format.NONE):
-        return truncated_message(name, report.size_bytes)
-    return f"'{name}' cannot be loaded: {report.problem}"
+        return truncated_message(name, report.size_bytes), "truncated-file"
+    return f"'{name}' cannot be loaded: {report.problem}", ""
 
 
-def refusal_message(name: str, report: Report) -> str:
+def _refusal(name: str, report: Report) -> Said:
     for module, qualname in report.imports:
         if module == "__main__":
             return (f"'{name}' refers to class or function '{qualname}' defined in the notebook "
                     f"(__main__); a fresh Python process cannot find it. Build the step from "
                     f"scikit-learn components, or move it into a .py module the grader "
-                    f"trusts, then save again. (Found by reading the file; nothing was run.)")
-    return f"'{name}' was refused before loading ({report.reason()}); nothing in it was run."
+                    f"trusts, then save again. (Found by reading the file; nothing was run.)",
+                    "class-in-main")
+    return (f"'{name}' was refused before loading ({report.reason()}); nothing in it was run.",
+            _refused_mistake(report))
+
+
+def _refused_mistake(report: Report) -> str:
+    """A refused file's mistake: code that would run when loaded, a whole pickled torch
+    module, or merely a global outside the allowlist."""
+    if any(danger(module, name) for module, name in report.imports):
+        return "payload"
+    if any("whole pickled nn.Module" in finding for finding in report.findings):
+        return "weights-only-refusal"
+    return "refused-global"
 
 
 def missing_file_message(path: Path) -> str:
@@ -240,13 +267,15 @@ def _result(path: Path, v: Verification, *, n_rows: int, method: str, output,
             timeout: float) -> CheckResult:
     """The student's one-line message and the figures behind it."""
     report, reloaded, comparison = v.report, v.reloaded, v.comparison
-    message = _message(path, v, n_rows=n_rows, method=method, output=output, timeout=timeout)
+    message, mistake = _message(path, v, n_rows=n_rows, method=method, output=output,
+                                timeout=timeout)
     return CheckResult(
         path=str(path), ok=v.loaded and v.identical, loaded=v.loaded, identical=v.identical,
         n_rows=n_rows, n_differ=comparison.n_differ if comparison else 0,
         max_abs_diff=comparison.max_abs_diff if comparison else float("nan"),
         load_seconds=reloaded.load_seconds if v.loaded else 0.0, size_bytes=report.size_bytes,
-        message=message, format=report.format, verdict=report.verdict,
+        message=mistakes.tag(mistake, message) if mistake else message, mistake=mistake,
+        format=report.format, verdict=report.verdict,
         findings=report.findings, n_ties=comparison.n_ties if comparison else 0,
         network_isolated=reloaded.network_isolated if reloaded else None,
         isolation=tuple(v.layers))
@@ -271,30 +300,39 @@ MESSAGES = {
 }
 
 
+# The catalogued mistake behind each of those conclusions, where there is one.
+MISTAKES = {
+    Conclusion.UNREBUILDABLE: "class-in-main",
+    Conclusion.TIMEOUT: "timeout",
+    Conclusion.MISSING_METHOD: "not-the-model",
+}
+
+
 def _message(path: Path, v: Verification, *, n_rows: int, method: str, output,
-             timeout: float) -> str:
+             timeout: float) -> Said:
     report, reloaded, comparison = v.report, v.reloaded, v.comparison
     name, size = path.name, report.size_bytes
     if v.conclusion == Conclusion.UNREADABLE:
-        return unreadable_message(path, report)
+        return _unreadable(path, report)
     if v.conclusion == Conclusion.REFUSED:
-        return refusal_message(name, report)
+        return _refusal(name, report)
     if v.conclusion == Conclusion.NOT_LOADED:
-        return explain_load_error(name, reloaded.error_type, reloaded.error, _head(path), size)
+        return _load_error(name, reloaded.error_type, reloaded.error, _head(path), size)
     if v.conclusion in MESSAGES:
         return MESSAGES[v.conclusion].format(
             name=name, method=method, timeout=timeout, output=output, v=v, r=reloaded,
             error=error_line(v.error) if v.error else "",
             loaded_as=reloaded and (reloaded.loaded_type.rsplit(".", 1)[-1] or "object"),
-            outputs=reloaded and list(reloaded.output_names))
+            outputs=reloaded and list(reloaded.output_names)), MISTAKES.get(v.conclusion, "")
     how = "" if comparison.policy == "exact" else f" ({comparison.describe()})"
     if v.conclusion == Conclusion.DIFFERENT:
         diff = "" if np.isnan(comparison.max_abs_diff) else \
             f", max abs difference {comparison.max_abs_diff:.3g}"
         return (f"'{name}' reloaded, but disagrees with the live model on "
                 f"{comparison.n_differ:,} of {n_rows:,} rows{diff}{how}: did you save a "
-                f"different model?")
+                f"different model?", "different-model")
     sandboxed = " TorchScript/torch.export code ran only in the sandbox." \
         if report.verdict == Verdict.SANDBOX else ""
     return (f"'{name}' reloads in a fresh process and predicts identically on {n_rows:,} "
-            f"rows{how} (load {reloaded.load_seconds:.2f} s, {units.size(size)}).{sandboxed}")
+            f"rows{how} (load {reloaded.load_seconds:.2f} s, {units.size(size)}).{sandboxed}",
+            "")

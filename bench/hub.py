@@ -121,10 +121,12 @@ def write_roster(path: Path, instructor: str, students: list[str]) -> Path:
 
 @contextlib.contextmanager
 def class_hub(work: Path, students: list[str], *, instructor: str,
-              lessons: tuple[str, ...] = (), concurrency: int = 2) -> Iterator[ClassHub]:
-    """A hub serving the tiny course (and `lessons` from the repository) to `students`;
-    stopped and purged (accounts, homes, HUB_DIR) on the way out, whatever happened."""
-    source = make_course(work / "course")
+              tiny: tuple[str, ...] = (ASSIGNMENT,), lessons: tuple[str, ...] = (),
+              concurrency: int = 2, batch: int = 8) -> Iterator[ClassHub]:
+    """A hub serving the tiny course (the tiny assignment under each name in `tiny`, and
+    `lessons` from the repository) to `students`; stopped and purged (accounts, homes,
+    HUB_DIR) on the way out, whatever happened."""
+    source = make_course(work / "course", tiny)
     for lesson in lessons:
         shutil.copytree(ROOT / "solutions" / lesson, source / "solutions" / lesson,
                         ignore=shutil.ignore_patterns("artifacts", ".ipynb_checkpoints"))
@@ -133,7 +135,7 @@ def class_hub(work: Path, students: list[str], *, instructor: str,
     try:
         started = control.start(roster, hub_dir=hub_dir, source=source, port=free_port(),
                                 hub_port=free_port(), proxy_api_port=free_port(),
-                                concurrency=concurrency)
+                                concurrency=concurrency, batch=batch)
         yield ClassHub(started.settings, started.passwords, source)
     finally:
         control.stop(hub_dir, purge=True)
@@ -445,7 +447,7 @@ def run(quick: bool = False) -> Section:
         Measurement("hub REST API latency, p95", "ms", [percentile(ms, 95)]),
         Measurement("whole class, first submission to last feedback", "s", [load.seconds]),
     ])
-    section.notes = [f"Grader: {grader.describe()}; one grader run at a time, up to "
+    section.notes = [f"Grader: {grader.DESCRIPTION}; one grader run at a time, up to "
                      f"{hub.settings.batch} waiting submissions each.",
                      f"Median time to feedback {statistics.median(waits):.1f} s: the wait is "
                      "mostly the queue (each run's fixed start-up cost, then its submissions "

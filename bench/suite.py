@@ -1,7 +1,7 @@
 """The benchmark suite behind `autograder bench` (`make bench`): run sections, write reports.
 
 `run` runs the sections in order (grading, artifacts, course, serialization, formats, setup,
-hub), prints progress to stderr, then writes the markdown report, its plot
+hub, cluster), prints progress to stderr, then writes the markdown report, its plot
 (`images/<name>.png` next to the report) and the same figures as data (`<name>.json`), which
 the generated pages quote (the format guide, the claims ledger: `autograder.pages`). A run of
 some sections keeps the other sections' data from the previous JSON, each with the time it was
@@ -26,8 +26,10 @@ from autograder.common.paths import ROOT
 from autograder.common.text import error_line
 from bench.core import Section, describe_machine, plot, progress, render, results
 
-SECTIONS = ("grading", "artifacts", "course", "serialization", "formats", "setup", "hub")
-TITLES = {"grading": "Grading throughput", "artifacts": "Artifact checks",
+SECTIONS = ("grading", "artifacts", "course", "serialization", "formats", "setup", "hub",
+            "cluster")
+TITLES = {"grading": "Grading throughput", "cluster": "Grading on a cluster",
+          "artifacts": "Artifact checks",
           "course": "Course execution", "serialization": "Serialization throughput",
           "formats": "Format guide figures", "setup": "Setup",
           "hub": "Grade on submit (JupyterHub)"}

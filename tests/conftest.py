@@ -1,5 +1,6 @@
 """Run the tests with the course environment's own tools, however pytest was started."""
 
+import asyncio
 import os
 
 import pytest
@@ -11,6 +12,44 @@ from autograder.common.paths import venv_environment
 os.environ.update(venv_environment())
 
 
+# `make test` runs on both cores (pytest-xdist, `-n 2 --dist loadgroup --no-loadscope-reorder`).
+# Each module runs whole on one worker, so its module and session fixtures run once; modules that
+# share a server form one group (one hub, one cluster). The longest groups are handed out first,
+# so neither worker is left with a long one at the end.
+SHARED = {"test_hub_": "hub", "test_grading_database": "cluster",
+          "test_grading_distributed": "cluster", "test_services_": "cluster",
+          "test_cli_cluster": "cluster"}
+LONGEST = ("test_course_authoring", "hub", "test_grading_e2e", "test_bench_grading",
+           "test_browser", "test_cli", "cluster", "test_grading_parity", "test_cli_score")
+
+
+def group(item: pytest.Item) -> str:
+    name = item.module.__name__
+    return next((g for prefix, g in SHARED.items() if name.startswith(prefix)), name)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist turns the marks into its groups
+def pytest_collection_modifyitems(items):
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(group(item)))
+    first = {name: rank for rank, name in enumerate(LONGEST)}
+    items.sort(key=lambda item: first.get(group(item), len(LONGEST)))  # stable: modules whole
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """No test module may leave an event loop marked running in this thread (Playwright's sync
+    API does for as long as it is open): every later asyncio.run() or sync_playwright() would
+    fail, in another module, far from the cause."""
+    result = yield
+    if ((nextitem is None or nextitem.module is not item.module)
+            and asyncio._get_running_loop() is not None):
+        raise RuntimeError(f"{item.module.__name__} left an asyncio event loop running in the "
+                           "main thread: close what runs it (e.g. sync_playwright) in a fixture "
+                           "of module scope or narrower")
+    return result
+
+
 # --- one class hub for every tests/test_hub_*.py module ------------------------------------------
 
 
@@ -18,8 +57,8 @@ os.environ.update(venv_environment())
 def class_hub():
     """A real JupyterHub (with its proxy and the grading service) on 127.0.0.1 for a
     throw-away class: the instructor, two students for the browser, three for the fault test,
-    thirty for the load test. Real Unix accounts, removed with their homes at the end."""
-    from hubclass import CI, NAMES, missing_hub
+    six for the load test. Real Unix accounts, removed with their homes at the end."""
+    from hubclass import ASSIGNMENTS, BATCH, CI, NAMES, missing_hub
 
     reason = missing_hub()
     if reason is not None:
@@ -30,5 +69,14 @@ def class_hub():
     from bench.hub import work_dir
 
     with work_dir() as work, start_hub(work, NAMES.students, instructor=NAMES.instructor,
-                                       lessons=("01-pickle",)) as hub:
+                                       tiny=ASSIGNMENTS, batch=BATCH) as hub:
         yield hub
+
+
+# The project's own servers (PostgreSQL, a Dask cluster) as fixtures, for every test module.
+from cluster_services import (  # noqa: E402, F401
+    dask_scheduler,
+    gradebook_url,
+    postgres_server,
+    tiny_course,
+)

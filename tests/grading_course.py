@@ -33,21 +33,24 @@ def source_notebook():
         new_code_cell("import time", metadata=nbgrader_meta("setup", locked=True)),
         new_code_cell("### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION",
                       metadata=nbgrader_meta("answer", solution=True)),
-        new_code_cell('"""answer is 42."""\nassert answer == 42, "answer should be 42"\n'
+        new_code_cell('"""answer is 42."""\n'
+                      'assert answer == 42, "answer should be 42 (mistake: different-model)"\n'
                       f"### BEGIN HIDDEN TESTS\n{HIDDEN}\n### END HIDDEN TESTS",
                       metadata=nbgrader_meta("test_answer", grade=True, locked=True, points=2)),
     ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                 "language": "python"}})
 
 
-def make_course(root: Path) -> Path:
-    """root/nbgrader_config.py, solutions/tiny/tiny.ipynb and its release in lessons/."""
+def make_course(root: Path, names: tuple[str, ...] = (ASSIGNMENT,)) -> Path:
+    """root/nbgrader_config.py, solutions/NAME/NAME.ipynb (the tiny assignment under each of
+    `names`) and their releases in lessons/."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
-    (root / "solutions" / ASSIGNMENT).mkdir(parents=True)
-    nbformat.write(source_notebook(), root / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     scratch = root / ".release-db"
-    define_assignment(GradingCourse.open(root, out=scratch), ASSIGNMENT, root / "lessons")
+    for name in names:
+        (root / "solutions" / name).mkdir(parents=True)
+        nbformat.write(source_notebook(), root / "solutions" / name / f"{name}.ipynb")
+        define_assignment(GradingCourse.open(root, out=scratch), name, root / "lessons")
     shutil.rmtree(scratch)
     return root
 

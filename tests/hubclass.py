@@ -8,9 +8,19 @@ import shutil
 from dataclasses import dataclass
 
 from autograder.hub.settings import PROXY
-from bench.hub import STUDENTS, unique_prefix
+from bench.hub import ASSIGNMENT, unique_prefix
 
 CI = os.environ.get("CI", "").lower() == "true"
+# The load test's class: more than one grader run's batch (BATCH), so submissions queue while a
+# run grades, and two students who submit twice. `make bench` measures a class of thirty.
+LOAD_STUDENTS = 6
+# The browser test's assignment: the tiny one under its own name, released from formgrader by
+# the instructor (the service tests release ASSIGNMENT themselves). The UI flow is what it
+# tests; grading a real lesson is tests/test_grading_*.py's.
+BROWSER_ASSIGNMENT = "tiny-lab"
+ASSIGNMENTS = (ASSIGNMENT, BROWSER_ASSIGNMENT)
+BATCH = 4
+RESUBMIT_EVERY = 3
 
 
 @dataclass(frozen=True)
@@ -31,7 +41,7 @@ class Names:
 
     @property
     def load(self) -> list[str]:
-        return [f"{self.prefix}-l{i:02d}" for i in range(1, STUDENTS + 1)]
+        return [f"{self.prefix}-l{i:02d}" for i in range(1, LOAD_STUDENTS + 1)]
 
     @property
     def students(self) -> list[str]:

@@ -16,7 +16,10 @@ def test_quick_run_measures_every_format_against_memcpy():
     rows = {m.name: m for m in section.measurements}
     memcpy = rows.pop("memory copy (`np.copyto`)")
     assert memcpy.unit == "MB/s" and memcpy.n == 3 and memcpy.median > 10
+    exponents = {name: rows.pop(name) for name in [n for n in rows if "exponent" in n]}
     assert len(rows) == 1 + 2 * len(ser.CODECS)
+    assert len(exponents) == len(ser.SCALING)
+    assert all(0 < row.median < 3 for row in exponents.values()), exponents  # a log-log slope
     for fmt in ser.CODECS:
         for op in ("save", "load"):
             row = rows[f"{fmt.name}: {op}"]

@@ -11,7 +11,6 @@ Screenshots go to docs/images/ when UPDATE_SCREENSHOTS=1, otherwise to a tempora
 from __future__ import annotations
 
 import ast
-import os
 import re
 import secrets
 import subprocess
@@ -25,12 +24,10 @@ from typing import Any
 import nbformat
 import pytest
 from browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     LabServer,
     copy_course,
     jupyter_env,
-    missing_browser,
+    launched,
     publish_assignments,
     save_png,
     screenshot_dir,
@@ -43,9 +40,9 @@ from autograder.course.quiz import Quiz
 
 try:  # without playwright the browser tests skip (or fail under CI=true), saying why
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 except ImportError:
-    PlaywrightTimeout = expect = sync_playwright = None
+    PlaywrightTimeout = expect = None
 
 pytestmark = pytest.mark.notebook
 
@@ -56,7 +53,6 @@ TIMEOUT_MS = 60_000  # one UI action on a loaded 2-core machine
 RUN_TIMEOUT_MS = 240_000  # a whole lesson
 RENDERED_MS = 10_000  # after Run All has finished, a widget is there or it is not
 KERNEL_IDLE = re.compile(r"^(?!No Kernel).+ \| Idle$")
-CI = os.environ.get("CI", "").lower() == "true"
 
 # Run All has finished when the first code cell has an execution number and no cell is queued
 # or running ("[*]"); the saved notebook has no numbers, so this cannot hold before the run.
@@ -75,20 +71,13 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return screenshot_dir(ROOT, tmp_path_factory.mktemp("screenshots"))
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: between its calls Playwright's sync API marks its event loop as
+# running in the main thread, so a browser kept open for the session would break every later
+# test that runs an event loop of its own (asyncio.run, another sync_playwright).
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    reason = missing_browser()
-    if reason is not None:
-        if CI:
-            pytest.fail(f"CI=true but the browser tests cannot run: {reason}", pytrace=False)
-        pytest.skip(reason)
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with launched(TIMEOUT_MS) as browser:
+        yield browser
 
 
 @dataclass(frozen=True)
@@ -111,7 +100,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Course:
     return Course(root, env, assignments)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab(chromium: Any, course: Course) -> Iterator[LabServer]:
     # Asks for `chromium` first: without a browser there is no point starting a server.
     server = LabServer.start(course.root, course.env, course.root.parent / "lab.log",
@@ -177,7 +166,7 @@ def run_all_and_save(page: Any, panel: Any, path: Path) -> tuple[nbformat.Notebo
     return nbformat.read(path, as_version=4), seconds
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lesson(chromium: Any, lab: LabServer, shots: Path) -> Iterator[LessonRun]:
     """The student version of lesson 01, opened from the file browser and run with Run All."""
     context = chromium.new_context(viewport=VIEWPORT)

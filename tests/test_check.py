@@ -509,7 +509,9 @@ def test_results_are_plain_data(folder, model, X_test):
     assert list(fields)[:10] == ["path", "ok", "loaded", "identical", "n_rows", "n_differ",
                                  "max_abs_diff", "load_seconds", "size_bytes", "message"]
     assert list(fields)[10:] == ["format", "verdict", "findings", "n_ties", "network_isolated",
-                                 "isolation"]
+                                 "isolation", "mistake"]
+    # the catalogued mistake, named at the end of the message too (course.mistakes)
+    assert result.mistake == "wrong-path" and result.message.endswith("(mistake: wrong-path)")
 
 
 # ---------------------------------------------------------------- torch and ONNX artifacts

@@ -1,15 +1,17 @@
 """Every lesson, both trees, and the lesson standard, from one run of each notebook.
 
 Each solution executes once (nbgrader's Validator on a temporary copy, on the python3 kernel, as
-nbgrader runs it), and that run serves every check that needs outputs: every grade cell passes,
-no cell has an error or stderr output, the guard finds nothing a student should not see, every
-printed verdict agrees with its own table, and the static HTML shows every widget as text. Each
-student version executes once more, in quick mode (AUTOGRADER_QUICK=1), and every grade cell
-must fail there with the locked cells unchanged.
+nbgrader runs it), in quick mode (AUTOGRADER_QUICK=1: the lessons' measurement cells repeat less
+and use smaller arrays; every cell still runs, and tests and graded figures are the same), and
+that run serves every check that needs outputs: every grade cell passes, no cell has an error or
+stderr output, the guard finds nothing a student should not see, every printed verdict agrees
+with its own table, and the static HTML shows every widget as text. `make bench` runs each
+solution in full, as a learner does. Each student version executes once more, also in quick
+mode, and every grade cell must fail there with the locked cells unchanged.
 
-The lesson standard (docs/authoring.md) applies to lessons that have a question bank,
-solutions/NN-slug/quiz.toml, and to ungraded notebooks (00-start, the self-assessment); the
-others are not converted yet, and its checks skip them, saying so. An ungraded notebook is marked
+The lesson standard (docs/authoring.md) applies to every notebook: each graded lesson has a
+question bank, solutions/NN-slug/quiz.toml (a lesson without one is skipped, saying so), and
+ungraded notebooks (00-start, the self-assessment) have their own checks. An ungraded one is marked
 `"autograder": {"graded": false}` in its metadata and has no grade cells: the checks of graded
 lessons (exercises, checkpoint, concept snapshot, a student version that fails) apply to every
 other notebook, unchanged.
@@ -28,7 +30,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
-from nbformat.v4 import new_output
+from nbformat.v4 import new_code_cell, new_output
 
 from autograder.common.paths import ROOT
 from autograder.course import guard, outline, quizbank, timing
@@ -82,7 +84,8 @@ def solution_run():
 
     def run(assignment: str) -> Validation:
         if assignment not in runs:
-            runs[assignment] = validate(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
+            runs[assignment] = validate(ROOT / "solutions" / assignment / f"{assignment}.ipynb",
+                                        quick=True)
         return runs[assignment]
 
     return run
@@ -209,8 +212,10 @@ def test_guard_fails_on_a_broken_copy(solution_run, assignment):
         "run to": "a line\n" * 45,
         "a dump of": "{\n" + '  "key": 1,\n' * 20 + "}\n",
     }
-    for cell, text in zip(code, injected.values(), strict=False):
-        cell["outputs"].append(new_output("stream", name="stdout", text=text))
+    # one new cell per fault, so a notebook with few code cells (00-start) still shows each
+    for text in injected.values():
+        broken["cells"].append(new_code_cell("print(x)", outputs=[
+            new_output("stream", name="stdout", text=text)]))
     code[-1]["outputs"].append(new_output("stream", name="stderr", text="UserWarning: noise\n"))
     figures = [output for cell in code for output in cell["outputs"]
                if "image/png" in output.get("data", {})]
@@ -313,7 +318,7 @@ def test_quiz_objects_give_nothing_away(assignment):
     """Without choosing an option, every option of every question looks the same."""
     bank = bank_of(assignment)
     quiz = Quiz.load(assignment)
-    assert set(vars(quiz)) <= {"questions", "title", "_results"}
+    assert set(vars(quiz)) <= {"questions", "title", "first", "_results"}
     for question, written in zip(quiz.questions, bank.quiz, strict=True):
         assert isinstance(question, Question) and not hasattr(question, "answer")
         assert len({len(sealed) for sealed in question.sealed.values()}) == 1

@@ -63,6 +63,20 @@ def test_tags_name_known_mistakes():
         mistakes.tag("nope", "x")
 
 
+def test_every_quoted_library_error_is_recognised_as_its_own_mistake():
+    for mistake in mistakes.catalogue().values():
+        if mistake.error:
+            kind, _, text = mistake.error.partition(": ")
+            assert mistakes.recognise(kind, text) == mistake.id, mistake.id
+    assert mistakes.recognise("_pickle.UnpicklingError", "pickle data was truncated") == \
+        "truncated-file"
+    assert mistakes.recognise(
+        "AttributeError", "Can't get attribute 'ClipOutliers' on <module '__main__' from "
+        "'/home/x/run.py'>") == "class-in-main"
+    assert mistakes.recognise("ValueError", "write() argument must be str, not bytes") is None
+    assert mistakes.recognise("TypeError", "something else entirely") is None
+
+
 # Each snippet runs in its own temporary folder, as a notebook's code runs in `__main__`; what
 # it prints is kept out of the results (torch.onnx.export reports progress on stdout), and the
 # warning filters it sets are undone after it. The folder
@@ -113,10 +127,13 @@ def test_every_quoted_error_is_what_the_library_prints_today():
 
 
 def test_every_quoted_checker_message_is_what_check_artifact_says_today():
-    """check_artifact's own one-line messages, regenerated from each entry's check_reproduce."""
+    """check_artifact's own one-line messages, regenerated from each entry's check_reproduce,
+    each naming the entry's id."""
     runnable = {m.id: m.check_reproduce for m in CATALOGUE.values() if m.check_reproduce}
     assert len(runnable) >= 8
     assert all(bool(m.check) == bool(m.check_reproduce) for m in CATALOGUE.values())
     said = rerun("check", runnable)
-    stale = {key: line for key, line in said.items() if line != CATALOGUE[key].check}
+    # The result names the mistake it recognised: the catalogue's line, tagged with its id.
+    stale = {key: line for key, line in said.items()
+             if line != mistakes.tag(key, CATALOGUE[key].check)}
     assert not stale, "\n".join(f"{key}: today {line!r}" for key, line in stale.items())

@@ -109,6 +109,20 @@ def test_check_rejects_bad_question_numbers(bank_json, number):
         Quiz.load("99-test").check(number, "A")
 
 
+def test_a_part_keeps_the_whole_quizs_numbers(bank_json):
+    quiz = Quiz.load("99-test")
+    part = quiz.part(2, 4)
+    assert len(part) == 3 and part.questions == quiz.questions[1:4]
+    assert part.check(2, "C") == quiz.check(2, "C")
+    text = part._fallback_text()
+    assert text.splitlines()[1].startswith("2. ") and 'quiz.check(2, "A")' in text
+    assert '<ol start="2">' in part._fallback_html()
+    with pytest.raises(ValueError, match="questions 2 to 4"):
+        part.check(1, "A")
+    with pytest.raises(ValueError):
+        quiz.part(4, 2)
+
+
 def test_check_rejects_unknown_option(bank_json):
     with pytest.raises(ValueError, match="no option 'E'; choose one of A, B, C"):
         Quiz.load("99-test").check(1, "E")

@@ -2,7 +2,9 @@
 into another folder and in the course itself, and one-line errors."""
 
 import csv
+import html
 import json
+import re
 import shutil
 
 import pytest
@@ -39,6 +41,7 @@ def test_grade_runs_the_whole_flow_and_a_rerun_changes_nothing(course, tmp_path)
         assert normalize(HIDDEN) not in normalize(html)
     assert (out / "nbgrader_config.py").is_file()
     assert not (out / ".autograder" / ASSIGNMENT).exists()
+    assert_feedback_teaches(course, out)
 
     before = (out / "grades.csv").read_text()
     again = grade(ASSIGNMENT, course=course, out=out, submissions=src, workers=1, limits=LIMITS,
@@ -46,6 +49,24 @@ def test_grade_runs_the_whole_flow_and_a_rerun_changes_nothing(course, tmp_path)
     assert [(o.student, o.score, o.reason) for o in again.outcomes] == \
         [(o.student, o.score, o.reason) for o in run.outcomes]
     assert (out / "grades.csv").read_text() == before
+
+
+def assert_feedback_teaches(course, out):
+    """bob's page names the mistake his visible test tagged and links to its section in the
+    course's release folder; the class report counts him."""
+    page = out / "feedback" / "bob" / ASSIGNMENT
+    bob = (page / f"{ASSIGNMENT}.html").read_text()
+    assert "feedback-summary" in bob and "Tests passed: 0 of 1" in bob
+    assert "Why test_answer failed" in bob and "<code>different-model</code>" in bob
+    href = html.unescape(re.search(r'class="mistake-link" href="([^"#]+)#', bob)[1])
+    assert (page / href).resolve() == (course / "lessons" / "01-pickle" / "01-pickle.ipynb")
+    ada = (out / "feedback" / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "Tests passed: 1 of 1" in ada and "mistake-feedback" not in ada
+    found = list(csv.DictReader((out / f"{ASSIGNMENT}-mistakes.csv").open()))
+    assert [(r["mistake"], r["students"], r["student_ids"]) for r in found] == [
+        ("different-model", "1", "bob")]
+    assert (out / f"{ASSIGNMENT}-mistakes.html").is_file()
+    assert (out / f"{ASSIGNMENT}-mistakes.png").is_file()
 
 
 def grade_here(course, capsys, *args) -> dict:

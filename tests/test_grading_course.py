@@ -43,13 +43,14 @@ def test_feedback_keeps_the_courses_steps_or_nbgraders_defaults_and_clears_hidde
     assert default == ["autograder.grading.redact.RedactHiddenTests",
                        "nbgrader.preprocessors.ClearHiddenTests",
                        "nbgrader.preprocessors.getgrades.GetGrades",
-                       "nbconvert.preprocessors.csshtmlheader.CSSHTMLHeaderPreprocessor"]
+                       "nbconvert.preprocessors.csshtmlheader.CSSHTMLHeaderPreprocessor",
+                       "autograder.grading.feedback.MistakeFeedback"]
     own = Config()
     own.GenerateFeedback.preprocessors = ["nbgrader.preprocessors.GetGrades",
                                           "nbgrader.preprocessors.ClearHiddenTests"]
     assert names(feedback_preprocessors(own)) == [
         "nbgrader.preprocessors.GetGrades", "autograder.grading.redact.RedactHiddenTests",
-        "nbgrader.preprocessors.ClearHiddenTests"]
+        "nbgrader.preprocessors.ClearHiddenTests", "autograder.grading.feedback.MistakeFeedback"]
 
 
 def test_grading_into_another_folder_keeps_the_course_as_nbgraders_root(tmp_path):

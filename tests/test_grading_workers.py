@@ -79,7 +79,8 @@ def test_a_correct_submission_gets_full_marks_and_feedback_without_hidden_tests(
 def test_a_wrong_answer_fails_with_the_test_message(course):
     result = grade_submission(job(course, "bob", submission_of(course, "answer = 41")))
     assert (result.status, result.score) == (GradeStatus.GRADED, 0.0)
-    assert result.reason == "0 of 1 tests passed; test_answer: AssertionError: answer should be 42"
+    assert result.reason == ("0 of 1 tests passed; test_answer: AssertionError: answer should "
+                             "be 42 (mistake: different-model)")
 
 
 def running(marker: str) -> list[psutil.Process]:

@@ -1,6 +1,7 @@
 """The class on the hub as people use it, in Debian's chromium: two people, one after the other.
 
-1. The instructor logs in and, in formgrader, generates and releases 01-pickle.
+1. The instructor logs in and, in formgrader, generates and releases an assignment (the tiny
+   one of tests/grading_course.py under its own name: the flow is tested here, not a lesson).
 2. A student logs in, fetches it from the Assignment List, fills in the answers in JupyterLab,
    saves, and submits from the Assignment List.
 3. Within 120 s the Assignment List offers the feedback; the student fetches it and reads their
@@ -22,7 +23,7 @@ from typing import Any
 import nbformat
 import pytest
 from browser import launched, save_png, screenshot_dir
-from hubclass import NAMES
+from hubclass import BROWSER_ASSIGNMENT, NAMES
 
 from autograder.common.paths import ROOT
 from bench.hub import ClassHub
@@ -34,7 +35,7 @@ except ImportError:  # the browser fixture skips, saying why
 
 pytestmark = [pytest.mark.notebook, pytest.mark.timeout(1200)]
 
-LESSON = "01-pickle"
+LESSON = BROWSER_ASSIGNMENT
 VIEWPORT = {"width": 1280, "height": 800}
 TIMEOUT_MS = 60_000
 SPAWN_MS = 180_000  # a first JupyterLab start on a loaded 2-core machine
@@ -66,10 +67,10 @@ def logged_in(browser: Any, hub: ClassHub, name: str) -> Any:
     return page
 
 
-def answers() -> dict[int, str]:
+def answers(hub: ClassHub) -> dict[int, str]:
     """The solution's code for each exercise cell, by cell index (the student version has the
     same cells, with stubs in these)."""
-    nb = nbformat.read(ROOT / "solutions" / LESSON / f"{LESSON}.ipynb", as_version=4)
+    nb = nbformat.read(hub.source / "solutions" / LESSON / f"{LESSON}.ipynb", as_version=4)
     return {i: cell.source for i, cell in enumerate(nb.cells)
             if cell.metadata.get("nbgrader", {}).get("solution") and cell.cell_type == "code"}
 
@@ -111,7 +112,7 @@ def test_release_submit_feedback_in_two_browsers(browser: Any, class_hub: ClassH
     notebook = student.locator(".jp-NotebookPanel:visible")
     cells = notebook.locator(".jp-Notebook .jp-Cell")
     cells.first.wait_for()
-    for index, code in answers().items():
+    for index, code in answers(hub).items():
         cell = cells.nth(index)
         cell.scroll_into_view_if_needed()
         cell.locator(".cm-content").click()
@@ -121,7 +122,7 @@ def test_release_submit_feedback_in_two_browsers(browser: Any, class_hub: ClassH
     student.keyboard.press("Control+s")
     expect(student.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty")).to_have_count(0)
     saved = nbformat.read(hub.settings.home(ann) / LESSON / f"{LESSON}.ipynb", as_version=4)
-    for index, code in answers().items():
+    for index, code in answers(hub).items():
         assert saved.cells[index].source == code, f"cell {index} was not saved as typed"
 
     panel = open_assignment_list(student, lab)
@@ -167,7 +168,7 @@ def test_release_submit_feedback_in_two_browsers(browser: Any, class_hub: ClassH
     for path in (f"api/contents/{LESSON}/{LESSON}.ipynb", f"files/{page_path}"):
         response = other.request.get(f"{hub.url}/user/{ann}/{path}", max_redirects=10)
         assert response.status == 403, f"{ben} got {response.status} for {ann}'s {path}"
-        assert "checkpoint_answers" not in response.text()
+        assert not any(code in response.text() for code in answers(hub).values())
     own = other.request.get(f"{hub.url}/user/{ben}/api/contents")
     assert own.status == 200, "the second student's own server should answer them"
     for page in (instructor, student, other):

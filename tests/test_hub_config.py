@@ -47,3 +47,15 @@ def test_a_departments_config_is_read_after_ours(tmp_path):
     s = settings(tmp_path, extra_config=str(own))
     text = write_config_file(s).read_text()
     assert text.index("configure(c") < text.index(f"load_subconfig({str(own)!r})")
+
+
+def test_the_instructors_course_links_feedback_to_each_students_own_lab(tmp_path, monkeypatch):
+    from autograder.common.paths import ROOT, course_config
+    from autograder.hub import setup
+
+    monkeypatch.setattr(setup, "chown_tree", lambda *_: None)  # no Unix account here
+    s = settings(tmp_path)
+    assert setup.copy_course(s, ROOT, ["01-pickle"])
+    config = course_config(s.course_dir)
+    assert config.MistakeFeedback.lessons_url == "/hub/user-redirect/lab/tree/"
+    assert (s.course_dir / "solutions" / "01-pickle" / "01-pickle.ipynb").is_file()

@@ -1,19 +1,23 @@
+import argparse
 import json
 from pathlib import Path
 
+from autograder.cli import grade
 from autograder.hub import grader
 
 
-def test_one_run_grades_a_batch_with_our_grader_or_each_student_with_stock():
-    commands = grader.commands(Path("/env/bin"), Path("/c"), "tiny", ["a", "b"], 2)
-    if grader.sandboxed_grader():
-        assert commands == [["/env/bin/autograder", "grade", "tiny", "--course", "/c",
-                             "--student", "a", "b", "--workers", "2", "--force", "--json"]]
-    else:
-        assert [c[1:4] + c[5:] for c in commands] == [
-            ["autograde", "tiny", "--student", "--force"],
-            ["generate_feedback", "tiny", "--student", "--force"]] * 2
-    assert grader.describe()
+def test_a_batch_is_one_run_of_our_grader_and_its_options_exist():
+    command = grader.command(Path("/env/bin"), Path("/c"), "tiny", ["a", "b"], 2)
+    assert command == ["/env/bin/autograder", "grade", "tiny", "--course", "/c",
+                       "--student", "a", "b", "--workers", "2", "--force", "--json"]
+    measure = grader.measure_command(Path("/env/bin"), Path("/c"), "tiny")
+    assert measure[-2:] == ["--measure", "--json"]
+    parser = argparse.ArgumentParser()
+    grade.add_arguments(parser)
+    for args in (command[2:], measure[2:]):
+        parsed = parser.parse_args(args)
+        assert parsed.json and parsed.course == Path("/c")
+    assert parser.parse_args(command[2:]).student == ["a", "b"]
 
 
 def outcome(student, status, reason=""):
@@ -24,17 +28,18 @@ def test_verdicts_from_the_json_each_student_on_its_own():
     output = "progress on stderr is not here\n" + json.dumps({"runs": [{"outcomes": [
         outcome("a", "graded"), outcome("b", "timeout", "cell 3 used 60 s of CPU")]}],
         "errors": [], "exit_code": 1})
-    verdicts = grader.verdicts(output, ["a", "b", "c"])
+    verdicts = grader.verdicts(grader.last_json(output), ["a", "b", "c"])
     assert verdicts["a"].graded
     assert not verdicts["b"].graded and "CPU" in verdicts["b"].reason
     assert not verdicts["c"].graded and "did not grade" in verdicts["c"].reason
 
 
 def test_a_run_that_graded_nothing_gives_its_error_to_everyone():
-    output = json.dumps({"error": "autograder: error: no such course", "exit_code": 2})
-    verdicts = grader.verdicts(output, ["a", "b"])
+    output = json.dumps({"runs": [], "errors": ["tiny: no such course"], "exit_code": 2})
+    verdicts = grader.verdicts(grader.last_json(output), ["a", "b"])
     assert all(not v.graded and "no such course" in v.reason for v in verdicts.values())
 
 
-def test_without_json_the_exit_codes_have_already_said_it():
-    assert grader.verdicts("", ["a"])["a"].graded
+def test_no_json_is_none_not_a_guess():
+    assert grader.last_json("Traceback (most recent call last):\n  ...") is None
+    assert grader.last_json('{"cut short') is None

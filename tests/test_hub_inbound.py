@@ -1,6 +1,8 @@
 import os
+import shutil
+import time
 
-from autograder.hub.inbound import latest, owned_by_student, scan
+from autograder.hub.inbound import latest, owned_by_student, releases, scan
 
 STAMP = "2026-12-06 21:52:25.047033 UTC"
 LATER = "2026-12-06 21:52:27.000000 UTC"
@@ -46,3 +48,18 @@ def test_a_folder_must_belong_to_the_student_it_names(tmp_path):
     mine, theirs = scan(tmp_path)
     assert owned_by_student(mine)
     assert not owned_by_student(theirs), "owned by this account, not by 'nobody'"
+
+
+def test_a_release_again_changes_its_stamp(tmp_path):
+    from autograder.hub.settings import HubSettings
+
+    settings = HubSettings(hub_dir=str(tmp_path), course_id="c", instructor="t", students=())
+    outbound = settings.exchange / "c" / "outbound"
+    (outbound / "tiny").mkdir(parents=True)
+    (outbound / "stray.txt").write_text("")
+    first = releases(settings)
+    assert list(first) == ["tiny"]
+    shutil.rmtree(outbound / "tiny")  # what nbgrader's release_assignment --force does
+    time.sleep(0.01)
+    (outbound / "tiny").mkdir()
+    assert releases(settings)["tiny"] != first["tiny"]

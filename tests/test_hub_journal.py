@@ -62,3 +62,14 @@ def test_failed_and_superseded_close_the_attempt(tmp_path):
     assert [a["outcome"] for a in journal.attempts()] == [Outcome.FAILED, Outcome.SUPERSEDED]
     readonly = Journal(tmp_path / Journal.FILE, readonly=True)
     assert len(readonly.submissions()) == 2
+
+
+def test_a_measured_release_is_kept_across_restarts_and_a_new_release_replaces_it(tmp_path):
+    journal = journal_with(tmp_path)
+    assert journal.measured_releases() == {}
+    journal.measured("tiny", 111, "limits 1 min CPU")
+    journal.close()
+    reopened = Journal(tmp_path / Journal.FILE)
+    assert reopened.measured_releases() == {"tiny": 111}
+    reopened.measured("tiny", 222, "limits 1 min CPU")
+    assert reopened.measured_releases() == {"tiny": 222}

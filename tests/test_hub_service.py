@@ -1,4 +1,4 @@
-"""Grade on submit against a real hub (tests/conftest.py `class_hub`): a class of thirty at once,
+"""Grade on submit against a real hub (tests/conftest.py `class_hub`): a class at once,
 the service killed while it grades, and a submission that claims someone else's name.
 
 Students are simulated as their own Unix accounts through nbgrader's exchange, and log in
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from hubclass import NAMES
+from hubclass import NAMES, RESUBMIT_EVERY
 
 from autograder.hub.journal import Outcome, State
 from bench.hub import (
@@ -31,7 +31,7 @@ from bench.hub import (
     wave,
 )
 
-# Starts a hub and grades notebooks; a class of thirty on a busy 2-core machine takes minutes.
+# Starts a hub and grades notebooks (the shared class_hub; a generous ceiling for a busy machine).
 pytestmark = [pytest.mark.notebook, pytest.mark.timeout(1200)]
 
 
@@ -74,10 +74,12 @@ def gradebook_scores(hub: ClassHub) -> dict[str, tuple[float, str]]:
                 for s in gradebook.assignment_submissions(ASSIGNMENT)}
 
 
-def test_a_class_of_thirty_submits_within_ten_seconds(hub: ClassHub):
+def test_a_class_submits_within_ten_seconds(hub: ClassHub):
+    """More submissions than one grader run takes: each latest one graded exactly once, the
+    earlier ones superseded, everyone's own feedback, the hub's API answering throughout."""
     students = NAMES.load
     tokens = {name: login_token(hub, name) for name in students}
-    plans = wave(students)
+    plans = wave(students, resubmit_every=RESUBMIT_EVERY)
     with LatencyProbe(hub, tokens) as probe:
         runs = run_students(hub, plans)
     by_student = {r.student: r for r in runs}
@@ -117,7 +119,7 @@ def test_a_class_of_thirty_submits_within_ten_seconds(hub: ClassHub):
     assert not probe.errors, probe.errors[:5]
     assert len(probe.latencies) >= 20
     waits = sorted(r.waited for r in runs)
-    print(f"\n30 students: time to feedback p50 {percentile(waits, 50):.1f} s, "
+    print(f"\n{len(students)} students: time to feedback p50 {percentile(waits, 50):.1f} s, "
           f"p95 {percentile(waits, 95):.1f} s; hub API p95 "
           f"{1000 * percentile(probe.latencies, 95):.0f} ms over {len(probe.latencies)} calls")
 

@@ -4,13 +4,14 @@
 
 Sections, in order: grading (against stock nbgrader), artifacts (every format's checks), course
 (each lesson's run time), serialization (throughput), formats (every route of the format guide:
-size, save, start-up, latency), setup (install time), hub (grade on submit); about 20 minutes
-on 2 cores, so run it on an otherwise idle machine. The report goes to docs/benchmarks.md with
-its plot in docs/images/ and its data in docs/benchmarks.json; `make bench` then regenerates
-the pages that quote it (docs/formats.md, docs/claims.md: `autograder pages`). A section that
-fails becomes a one-line note and the others still run. `--quick` (tiny inputs, to check that
-it all runs) writes to a temporary folder unless `--out` is given. Exits 0 when every section
-ran, 1 when one failed (the report is written either way), 2 on bad arguments.
+size, save, start-up, latency), setup (install time), hub (grade on submit), cluster (Dask and
+PostgreSQL); about 20 minutes on 2 cores, so run it on an otherwise idle machine. The report
+goes to docs/benchmarks.md with its plot in docs/images/ and its data in docs/benchmarks.json;
+`make bench` then regenerates the pages that quote it (docs/formats.md, docs/claims.md:
+`autograder pages`). A section that fails becomes a one-line note and the others still run.
+`--quick` (tiny inputs, to check that it all runs) writes to a temporary folder unless `--out`
+is given. Exits 0 when every section ran, 1 when one failed (the report is written either way),
+2 on bad arguments.
 
 The benchmarks live in the course repository (`bench/`), not in the installed package.
 """

@@ -5,6 +5,11 @@ feedback that never shows hidden tests, and time limits a busy machine cannot tr
     autograder grade ASSIGNMENT --course DIR [--student ID ...] [--force]
     autograder grade ASSIGNMENT --submissions DIR|ZIP [--out DIR]   import a class first
     autograder grade --sample                      every bundled sample class (`make grade`)
+    autograder grade ... --dask tcp://HOST:8786 [--db postgresql://...]
+                              the jobs on a Dask cluster (or --dask local:N), the gradebook
+                              in a database server (`make cluster` starts both)
+    autograder grade ... --resume                  finish a run whose merge stopped, grading
+                                                   no one again
 
 Results go where stock nbgrader puts them: the course's gradebook (its db_url), autograded/
 and feedback/ (HTML, hidden tests removed), with nbgrader's grades.csv and our
@@ -78,31 +83,68 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="no namespaces (limits and working copies still apply)")
     p.add_argument("--keep-work", action="store_true", help="keep the per-job working copies")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.add_argument("--dask", metavar="ADDRESS",
+                   help="run the jobs on the Dask scheduler at tcp://HOST:PORT, or on a new "
+                        "local cluster of N one-thread workers with local:N; --workers then "
+                        "caps the jobs running at once (default: one per worker thread)")
+    p.add_argument("--db", metavar="URL",
+                   help="the gradebook's database, e.g. postgresql://USER:PASSWORD@HOST/DB "
+                        "(default: the course's db_url, or OUT/gradebook.db with --out)")
+    p.add_argument("--resume", action="store_true",
+                   help="finish a run that stopped: keep the outcomes it computed, merge what "
+                        "it did not")
 
 
 def run(args) -> int:
-    from autograder.grading import intake
+    from autograder.grading.distributed import EnvironmentMismatch, SchedulerUnreachable
     from autograder.grading.limits import parse_size
-    from autograder.grading.orchestrator import grade
 
     try:
         memory = parse_size(args.memory)
         limits = given_limits(args, memory)
-        plan = plan_runs(args)
-    except (ValueError, FileNotFoundError) as exc:
+        # before anything is written: a scheduler that does not answer, or has no worker
+        # that matches this grader, ends the command here
+        executor = dask_executor(args)
+    except (ValueError, SchedulerUnreachable, EnvironmentMismatch) as exc:
         return fail(args, str(exc))
-    if args.measure:
-        return measure(args, plan, memory)
+    try:
+        try:
+            plan = plan_runs(args)
+        except (ValueError, FileNotFoundError) as exc:
+            return fail(args, str(exc))
+        if args.measure:
+            return measure(args, plan, memory)
+        return grade_plan(args, plan, limits, memory, executor)
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+
+
+def dask_executor(args):
+    """--dask: the cluster's executor, connected and its workers checked; else None."""
+    if not args.dask or args.measure:
+        return None
+    from autograder.grading.distributed import DaskExecutor
+
+    return DaskExecutor(args.dask, window=args.workers)
+
+
+def grade_plan(args, plan, limits, memory: int, executor) -> int:
+    from autograder.grading import database, intake
+    from autograder.grading.orchestrator import grade
+
     status, runs, errors = 0, [], []
     for assignment, course, out, submissions in plan:
         try:
             graded = grade(assignment, course=course, out=out, submissions=submissions,
                            students=tuple(args.student), force=args.force,
-                           workers=args.workers, limits=limits, memory=memory,
-                           cell_timeout=args.cell_timeout, isolate=args.isolate,
-                           quick=args.quick, pattern=args.pattern, keep_work=args.keep_work,
-                           progress=not args.json)
-        except (intake.IntakeError, RuntimeError, ValueError) as exc:
+                           workers=executor.window if executor else args.workers,
+                           limits=limits, memory=memory, cell_timeout=args.cell_timeout,
+                           isolate=args.isolate, quick=args.quick, pattern=args.pattern,
+                           keep_work=args.keep_work, progress=not args.json,
+                           executor=executor, db_url=args.db, resume=args.resume)
+        except (intake.IntakeError, RuntimeError, ValueError,
+                database.GradebookUnavailable) as exc:
             errors.append(f"{assignment}: {exc}")
             status = 2 if args.json else max(status, fail(args, str(exc)))
             continue
@@ -116,14 +158,15 @@ def run(args) -> int:
 
 def measure(args, plan, memory: int) -> int:
     """--measure: the solution's limits, measured now, for each assignment of the plan."""
+    from autograder.grading import database
     from autograder.grading.orchestrator import measure_solution
 
     for assignment, course, out, _ in plan:
         try:
             limits = measure_solution(assignment, course=course, out=out, quick=args.quick,
                                       isolate=args.isolate, again=True, memory=memory,
-                                      cell_timeout=args.cell_timeout)
-        except (RuntimeError, ValueError) as exc:
+                                      cell_timeout=args.cell_timeout, db_url=args.db)
+        except (RuntimeError, ValueError, database.GradebookUnavailable) as exc:
             return fail(args, str(exc))
         print(json.dumps({"assignment": assignment, "cpu_seconds": limits.cpu_seconds,
                           "wall_seconds": limits.wall_seconds, "basis": limits.basis})
@@ -191,13 +234,18 @@ def as_json(run) -> dict:
 def report_run(run, *, check_samples: bool, quiet: bool) -> int:
     """Print what happened (unless quiet); the exit code: 1 when something needs a look."""
     from autograder.common.units import duration
-    from autograder.grading import report, samples
+    from autograder.grading import classreport, report, samples
     from autograder.grading.outcome import GradeStatus
 
     expected = None
     if check_samples:
         by_name = {s.student: s for s in samples.load_class(run.assignment)}
-        expected = {o.student: samples.check(by_name[o.student], o.status, o.score, o.reason)
+        named: dict[str, list[str]] = {}
+        for found in classreport.collect(run.course, run.assignment).found:
+            for student in found.students:
+                named.setdefault(student, []).append(found.mistake.id)
+        expected = {o.student: samples.check(by_name[o.student], o.status, o.score, o.reason,
+                                             tuple(named.get(o.student, ())))
                     if o.student in by_name else "not in the sample class"
                     for o in run.outcomes}
     failed = [o for o in run.outcomes if o.status != GradeStatus.GRADED]

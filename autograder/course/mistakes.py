@@ -12,7 +12,8 @@ saving or loading a model, and where the course teaches it:
     error = "TypeError: write() argument must be str, not bytes"   # optional: what the
                                              # library prints today, `Type: message`
     reproduce = '''...'''                    # optional: code that makes the library print it
-    check = "'model.pkl' is empty (0 bytes): ..."   # optional: check_artifact's own message
+    check = "'model.pkl' is empty (0 bytes): ..."   # optional: check_artifact's own message,
+                                             # which it ends with `(mistake: text-mode)`
     check_reproduce = '''...'''              # for it: code that binds `result`, a CheckResult
 
 Test cells and `check_artifact` name the mistake they recognised in their message with
@@ -34,6 +35,8 @@ from urllib.parse import quote
 CATALOGUE = Path(__file__).with_name("mistakes.toml")
 TAG = re.compile(r"\(mistake: ([a-z0-9]+(?:-[a-z0-9]+)*)\)")
 ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+PLACEHOLDER = re.compile(r"/path/to|0x…|…|<")  # a repr varies too
+MIN_PREFIX = 12  # shorter fixed text than this says too little to name a mistake
 MARKUP = re.compile(r"[`*_]{1,2}(?=\S)|(?<=\S)[`*_]{1,2}")
 
 
@@ -99,3 +102,16 @@ def found(text: str) -> list[str]:
     """The known mistake ids a message names, in order, each once."""
     ids = [m for m in TAG.findall(text or "") if m in catalogue()]
     return list(dict.fromkeys(ids))
+
+
+def recognise(ename: str, evalue: str) -> str | None:
+    """The mistake whose library error this is (an exception a student's own code raised,
+    which no test message tags), or None. The catalogued `error` is compared up to its first
+    placeholder (`/path/to`, `0x…`, `…`, a `<repr>`), since paths and reprs vary."""
+    for mistake in catalogue().values():
+        kind, _, text = mistake.error.partition(": ")
+        prefix = PLACEHOLDER.split(text, maxsplit=1)[0]
+        if kind and ename.rsplit(".", 1)[-1] == kind and len(prefix) >= MIN_PREFIX \
+                and evalue.startswith(prefix):
+            return mistake.id
+    return None

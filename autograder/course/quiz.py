@@ -157,26 +157,31 @@ def _letter(question: Question, number: int, choice: object) -> str:
     return letter
 
 
-def _number(number: object, count: int) -> int:
-    if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= count:
-        raise ValueError(f"There is no question {number!r}; this quiz has questions 1 to {count}.")
+def _number(number: object, count: int, first: int = 1) -> int:
+    last = first + count - 1
+    if isinstance(number, bool) or not isinstance(number, int) or not first <= number <= last:
+        raise ValueError(f"There is no question {number!r}; this quiz has questions {first} to "
+                         f"{last}.")
     return number
 
 
-def _questions_html(title: str, questions: Sequence[Question], css: str, after: str) -> str:
+def _questions_html(title: str, questions: Sequence[Question], css: str, after: str,
+                    first: int = 1) -> str:
     items = []
     for question in questions:
         options = "".join(f"<li><b>{key}:</b> {inline_html(text)}</li>"
                           for key, text in question.options.items())
         items.append(f'<li>{inline_html(question.prompt)}<ul style="list-style: none">'
                      f"{options}</ul></li>")
-    return (f'<div class="{css}"><h4>{inline_html(title)}</h4><ol>{"".join(items)}</ol>'
+    return (f'<div class="{css}"><h4>{inline_html(title)}</h4><ol start="{first}">'
+            f'{"".join(items)}</ol>'
             f"<p><em>{after}</em></p></div>")
 
 
-def _questions_text(title: str, questions: Sequence[Question], after: str) -> str:
+def _questions_text(title: str, questions: Sequence[Question], after: str,
+                    first: int = 1) -> str:
     lines = [title]
-    for number, question in enumerate(questions, start=1):
+    for number, question in enumerate(questions, start=first):
         lines.append(f"{number}. {question.prompt}")
         lines += [f"   {key}: {text}" for key, text in question.options.items()]
     lines.append(after)
@@ -189,8 +194,10 @@ def _questions_text(title: str, questions: Sequence[Question], after: str) -> st
 class Quiz(WidgetWithFallback):
     """The lesson's quiz: a widget form, with `check` as the widget-free way to answer."""
 
-    def __init__(self, questions: Sequence[Question], title: str = "Checkpoint quiz") -> None:
+    def __init__(self, questions: Sequence[Question], title: str = "Checkpoint quiz", *,
+                 first: int = 1) -> None:
         self.questions: tuple[Question, ...] = tuple(questions)
+        self.first = first  # the number of the first question (a part of a longer quiz)
         if not self.questions:
             raise ValueError("A quiz needs at least one question.")
         for item in self.questions:
@@ -212,10 +219,20 @@ class Quiz(WidgetWithFallback):
     def __len__(self) -> int:
         return len(self.questions)
 
+    def part(self, first: int, last: int) -> Quiz:
+        """Questions `first` to `last`, numbered as in the whole quiz: a long quiz shown in parts,
+        each short enough to read (and to print where widgets do not render)."""
+        for number in (first, last):
+            _number(number, len(self), self.first)
+        if last < first:
+            raise ValueError(f"A part runs from a question to a later one, not {first} to {last}.")
+        return Quiz(self.questions[first - self.first:last - self.first + 1],
+                    f"{self.title}: questions {first} to {last}", first=first)
+
     def check(self, number: int, choice: str) -> Feedback:
         """Feedback for answering question `number` (1-based) with option letter `choice`."""
-        number = _number(number, len(self.questions))
-        question = self.questions[number - 1]
+        number = _number(number, len(self.questions), self.first)
+        question = self.questions[number - self.first]
         letter = _letter(question, number, choice)
         correct, feedback = question.open(letter)
         if correct:
@@ -233,14 +250,14 @@ class Quiz(WidgetWithFallback):
         self._update_score()
         box = widgets.VBox(
             [widgets.HTML(f"<h4>{inline_html(self.title)}</h4>")]
-            + [self._question_box(n) for n in range(1, len(self.questions) + 1)]
+            + [self._question_box(n) for n in range(self.first, self.first + len(self))]
             + [self._score]
         )
         box.add_class("quiz")
         return box
 
     def _question_box(self, number: int) -> widgets.VBox:
-        question = self.questions[number - 1]
+        question = self.questions[number - self.first]
         prompt = widgets.HTML(f"<b>{number}.</b> {inline_html(question.prompt)}")
         options = widgets.RadioButtons(
             options=[(f"{key}: {text}", key) for key, text in question.options.items()],
@@ -279,18 +296,18 @@ class Quiz(WidgetWithFallback):
     # --- display ----------------------------------------------------------------------------
 
     def _how_to_check(self) -> str:
-        return f'quiz.check(1, "{next(iter(self.questions[0].options))}")'
+        return f'quiz.check({self.first}, "{next(iter(self.questions[0].options))}")'
 
     def _fallback_html(self) -> str:
         after = (f"The interactive quiz is not shown here. To check an answer, run "
                  f"<code>{html.escape(self._how_to_check())}</code> in a code cell "
                  f"(question number, option letter).")
-        return _questions_html(self.title, self.questions, "quiz-static", after)
+        return _questions_html(self.title, self.questions, "quiz-static", after, self.first)
 
     def _fallback_text(self) -> str:
         after = (f"To check an answer, run {self._how_to_check()} "
                  "(question number, option letter).")
-        return _questions_text(self.title, self.questions, after)
+        return _questions_text(self.title, self.questions, after, self.first)
 
 
 # --- the graded checkpoint ----------------------------------------------------------------------

@@ -30,6 +30,7 @@ from autograder.grading.gradebook import DEFAULT_COURSE_ID, new_gradebook, sqlit
 
 REDACT = "autograder.grading.redact.RedactHiddenTests"
 CLEAR_HIDDEN = "nbgrader.preprocessors.ClearHiddenTests"
+FEEDBACK = "autograder.grading.feedback.MistakeFeedback"
 
 
 def nbgrader_config(root: Path) -> Config:
@@ -62,7 +63,8 @@ def _name(preprocessor) -> str:
 
 def feedback_preprocessors(config: Config) -> list:
     """The course's feedback steps (nbgrader's defaults when unset), hidden tests always out:
-    ClearHiddenTests clears their source, RedactHiddenTests (just before it) their outputs."""
+    ClearHiddenTests clears their source, RedactHiddenTests (just before it) their outputs;
+    MistakeFeedback last, so it reads only what students may see (`feedback`)."""
     from nbgrader.converters import GenerateFeedback
 
     steps = list(config.GenerateFeedback.get("preprocessors") or
@@ -73,6 +75,9 @@ def feedback_preprocessors(config: Config) -> list:
         names.insert(0, CLEAR_HIDDEN)
     if REDACT not in names:
         steps.insert(names.index(CLEAR_HIDDEN), REDACT)
+        names.insert(names.index(CLEAR_HIDDEN), REDACT)
+    if FEEDBACK not in names:
+        steps.append(FEEDBACK)
     return steps
 
 
@@ -96,7 +101,10 @@ class GradingCourse:
     config: Config  # what nbgrader runs with: the course's settings, pointed at `out`
 
     @classmethod
-    def open(cls, root: Path, out: Path | None = None) -> GradingCourse:
+    def open(cls, root: Path, out: Path | None = None,
+             db_url: str | None = None) -> GradingCourse:
+        """`db_url` puts the gradebook in that database (a PostgreSQL server, say) instead of
+        the course's own, or `out`'s gradebook.db."""
         root = Path(root).absolute()
         out = Path(out).absolute() if out is not None else root
         config = nbgrader_config(root)
@@ -111,6 +119,8 @@ class GradingCourse:
             for step in OUTPUT_STEPS:
                 course[step] = str(out / course.get(step, step.split("_")[0]))
             course.db_url = sqlite_url(out / "gradebook.db")
+        if db_url:
+            course.db_url = db_url
         return cls(root, out, config)
 
     @property
@@ -191,6 +201,8 @@ def write_config_file(course: GradingCourse) -> Path:
         load=load, root=str(course.out), source=str(course.folder("source_directory")),
         release=str(course.folder("release_directory")), db_url=course.db_url,
         feedback=[_name(p) for p in feedback_preprocessors(course.config)]))
+    if course.db_file is None:
+        path.chmod(0o600)  # a database server's URL may hold its password
     return path
 
 

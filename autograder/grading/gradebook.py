@@ -18,7 +18,7 @@ import os
 import shutil
 import sqlite3
 import warnings
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -47,10 +47,10 @@ def cache_folder() -> Path:
     return Path(base) / "autograder"
 
 
-def new_gradebook(path: Path) -> Path:
-    """A gradebook with nbgrader's tables and nothing in them at `path`, copied from one made
-    once per machine and nbgrader version: nbgrader makes a new one by running `alembic heads`
-    in a subprocess (1-3 s, more on a busy machine)."""
+def empty_gradebook() -> Path:
+    """A gradebook with nbgrader's tables and nothing in them, made once per machine and
+    nbgrader version: nbgrader makes a new one by running `alembic heads` in a subprocess
+    (1-3 s, more on a busy machine)."""
     from nbgrader import __version__
 
     empty = cache_folder() / f"empty-gradebook-{__version__}.db"
@@ -62,9 +62,37 @@ def new_gradebook(path: Path) -> Path:
         with sqlite3.connect(tmp) as db:  # no course: it is added by whoever opens it
             db.execute("DELETE FROM course")
         tmp.replace(empty)  # whole or not at all, should a run be stopped half-way
+    return empty
+
+
+def new_gradebook(path: Path) -> Path:
+    """An empty gradebook at `path`, copied from `empty_gradebook()`."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(empty, path)
+    shutil.copyfile(empty_gradebook(), path)
     return Path(path)
+
+
+def new_server_gradebook(url: str) -> None:
+    """nbgrader's tables in a database server's database that has none, stamped with the
+    schema version as nbgrader stamps a new gradebook; the version is read from
+    `empty_gradebook()` rather than from nbgrader's `alembic heads` subprocess."""
+    from nbgrader.api import Base
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(url)
+    try:
+        if inspect(engine).get_table_names():
+            return
+        with closing(sqlite3.connect(empty_gradebook())) as db:
+            head = db.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+        Base.metadata.create_all(bind=engine)
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE alembic_version "
+                              "(version_num VARCHAR(32) NOT NULL)"))
+            conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:head)"),
+                         {"head": head})
+    finally:
+        engine.dispose()
 
 
 def has_assignment(url: str, course_id: str, assignment: str) -> bool:

@@ -16,7 +16,7 @@ gives the same gradebook.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -25,14 +25,16 @@ from autograder.grading.gradebook import opened
 from autograder.grading.outcome import GradeOutcome, GradeStatus
 
 
-def merge(outcomes: Iterable[GradeOutcome], course: GradingCourse) -> None:
-    """Write the outcomes into the course's gradebook, and move their files into the course."""
-    outcomes = list(outcomes)
+def merge(outcomes: Iterable[GradeOutcome], course: GradingCourse,
+          on_merged: Callable[[GradeOutcome], None] | None = None) -> None:
+    """Write the outcomes into the course's gradebook, and move their files into the course;
+    `on_merged` hears of each outcome once it is in (a journal keeps count for a resume)."""
     with opened(course.db_url, course.course_id) as gb:
         for outcome in outcomes:
             record(gb, outcome)
-    for outcome in outcomes:
-        move_files(outcome, course)
+            move_files(outcome, course)
+            if on_merged:
+                on_merged(outcome)
 
 
 def record(gb, outcome: GradeOutcome) -> None:

@@ -4,7 +4,9 @@
 && nbgrader generate_feedback ASSIGNMENT` does, in parallel and sandboxed, with feedback that
 never shows hidden tests: the course's gradebook, autograded/ and feedback/ receive the
 results. With `out=FOLDER` they go to that folder instead (`make grade` uses `graded/`), and
-`submissions=DIR|ZIP` imports a class there first. The steps, each a function below:
+`submissions=DIR|ZIP` imports a class there first; `db_url=` puts the gradebook in a
+database server (PostgreSQL), and `executor=` runs the jobs elsewhere (a Dask cluster:
+`distributed.DaskExecutor`). The steps, each a function below:
 
     GradingCourse.open    the course's settings as nbgrader reads them, and where results go
     choose_students       imported ones, or those `nbgrader autograde` would grade
@@ -16,8 +18,11 @@ results. With `out=FOLDER` they go to that folder instead (`make grade` uses `gr
     make_jobs             one per student, with the student's earlier state
     grade_watched         every job in parallel, timeouts once more afterwards and alone
                           (`grade_all`), and a tripwire on the files no job may change
-    merge                 into the gradebook, one outcome at a time
-    write_reports         nbgrader's grades.csv, ASSIGNMENT-cells.csv, ASSIGNMENT-outcomes.csv
+    merge_all             into the gradebook, one outcome at a time, each kept on disk
+                          first (`journal`), so a gradebook that stops answering loses
+                          nothing and `resume=True` finishes without grading anyone again
+    write_reports         nbgrader's grades.csv, ASSIGNMENT-cells.csv, ASSIGNMENT-outcomes.csv,
+                          ASSIGNMENT-mistakes.csv/.html (`classreport`)
 """
 
 from __future__ import annotations
@@ -35,13 +40,22 @@ from pathlib import Path
 
 from autograder.common.paths import ROOT, venv_environment
 from autograder.common.units import duration
-from autograder.grading import gradebook, intake, integrity, reference, report
+from autograder.grading import (
+    classreport,
+    database,
+    gradebook,
+    intake,
+    integrity,
+    reference,
+    report,
+)
 from autograder.grading.course import (
     GradingCourse,
     define_assignment,
     submitted_students,
     write_config_file,
 )
+from autograder.grading.journal import Journal
 from autograder.grading.limits import DEFAULT_MEMORY, FALLBACK_SECONDS, JobLimits
 from autograder.grading.merge import merge
 from autograder.grading.outcome import GradeOutcome, GradeStatus
@@ -91,35 +105,55 @@ def grade(assignment: str, *, course: Path = ROOT, out: Path | None = None,
           memory: int = DEFAULT_MEMORY, cell_timeout: int | None = None,
           isolate: bool = True, quick: bool = True, pattern: str | None = None,
           keep_work: bool = False, executor: Executor | None = None,
-          progress: bool = True) -> GradeRun:
-    """The whole flow for one assignment. Raises intake.IntakeError for unusable input, and
-    RuntimeError when nbgrader cannot define the assignment.
+          progress: bool = True, db_url: str | None = None, resume: bool = False
+          ) -> GradeRun:
+    """The whole flow for one assignment. Raises intake.IntakeError for unusable input,
+    RuntimeError when nbgrader cannot define the assignment, and
+    database.GradebookUnavailable when the gradebook's server does not answer.
 
     `limits` None derives the time limits from the solution (`measure_limits`), with `memory`
-    and `cell_timeout`; `quick` sets AUTOGRADER_QUICK=1 for the kernel.
+    and `cell_timeout`; `quick` sets AUTOGRADER_QUICK=1 for the kernel. `db_url` replaces
+    the course's gradebook (or `out`'s gradebook.db). `resume` finishes a run that stopped:
+    the students whose outcome it kept are not graded again, what it merged is not merged again.
     """
     os.environ.update(venv_environment())  # nbgrader runs alembic and kernels from here
     if submissions is not None and not Path(submissions).exists():  # before any slow step
         raise intake.IntakeError(f"{submissions}: no such folder or zip file")
     start = time.perf_counter()
-    graded = GradingCourse.open(course, out)
-    scratch = fresh_scratch(graded, assignment)
+    graded = open_course(course, out, db_url)
+    scratch = fresh_scratch(graded, assignment, keep=resume)
+    journal = Journal(scratch)
+    kept = journal.outcomes() if resume else {}
     chosen, skipped = choose_students(graded, assignment, submissions, students, force,
-                                      pattern)
+                                      pattern, resumed=set(kept))
     run = GradeRun(assignment, graded, skipped=tuple(skipped))
     if chosen:
-        with worker_pool(executor, workers, len(chosen)) as (pool, run.workers):
-            define(graded, assignment, scratch)
-            template = make_template(graded, assignment, scratch)
-            run.limits = limits or measure_limits(
-                graded, assignment, scratch, template, pool, quick=quick, isolate=isolate,
-                limits=JobLimits(memory=memory, cell_timeout=cell_timeout))
-            jobs = make_jobs(graded, assignment, chosen, scratch, template, run.limits,
-                             isolate=isolate, quick=quick, submissions=submissions)
-            run.outcomes, run.tampered = grade_watched(
-                graded, jobs, pool, scratch, submissions, Progress(len(jobs)) if progress
-                else None)
-        merge(run.outcomes, graded)
+        todo = [s for s in chosen if s not in kept]
+        outcomes = [kept[s] for s in chosen if s in kept]
+        if todo:
+            with worker_pool(executor, workers, len(todo)) as (pool, run.workers):
+                with database.lock(graded.db_url, graded.course_id, assignment):
+                    define(graded, assignment, scratch)
+                template = make_template(graded, assignment, scratch)
+                run.limits = limits or measure_limits(
+                    graded, assignment, scratch, template, pool, quick=quick,
+                    isolate=isolate, limits=JobLimits(memory=memory, cell_timeout=cell_timeout))
+                jobs = make_jobs(graded, assignment, todo, scratch, template, run.limits,
+                                 isolate=isolate, quick=quick, submissions=submissions)
+                shown = Progress(len(jobs)) if progress else None
+
+                def done(outcome: GradeOutcome) -> None:
+                    journal.record(outcome)  # on disk before anything is merged
+                    if shown:
+                        shown(outcome)
+
+                graded_now, run.tampered = grade_watched(graded, jobs, pool, scratch,
+                                                         submissions, done)
+            for outcome in graded_now:  # a timeout's second try replaces its first
+                journal.record(outcome)
+            outcomes += graded_now
+        run.outcomes = sorted(outcomes, key=lambda o: o.student)
+        merge_all(run.outcomes, graded, journal)
     run.files = write_reports(graded, assignment, run.outcomes)
     if not keep_work:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -159,23 +193,35 @@ def worker_pool(executor: Executor | None, workers: int, jobs: int):
         pool.shutdown(cancel_futures=True)
 
 
-def fresh_scratch(course: GradingCourse, assignment: str) -> Path:
-    """out/.autograder/ASSIGNMENT, empty; where the output is another folder, it becomes an
-    nbgrader course of its own (its config file loads the course's)."""
+def open_course(course: Path, out: Path | None, db_url: str | None) -> GradingCourse:
+    """The course, and its gradebook's server answering now (else nothing is written)."""
+    graded = GradingCourse.open(course, out, db_url)
+    if graded.db_file is None:
+        database.check(graded.db_url)
+    return graded
+
+
+def fresh_scratch(course: GradingCourse, assignment: str, keep: bool = False) -> Path:
+    """out/.autograder/ASSIGNMENT, empty (unless `keep`: a resumed run's); where the output is
+    another folder, it becomes an nbgrader course of its own (its config file loads the
+    course's)."""
     course.out.mkdir(parents=True, exist_ok=True)
     if course.out != course.root:
         write_config_file(course)
     scratch = course.out / SCRATCH / assignment
-    if scratch.exists():
+    if scratch.exists() and not keep:
         shutil.rmtree(scratch)
-    scratch.mkdir(parents=True)
+    scratch.mkdir(parents=True, exist_ok=True)
     return scratch
 
 
 def define(course: GradingCourse, assignment: str, scratch: Path) -> None:
     """The assignment in the gradebook. In the course itself, only where it is missing (stock
     autograde uses the gradebook's definition as it is); in another folder, always generated
-    from the source, so grading follows the source as it is now."""
+    from the source, so grading follows the source as it is now. A database server's new
+    database gets nbgrader's tables first."""
+    if course.db_file is None:
+        gradebook.new_server_gradebook(course.db_url)
     missing = course.db_file is not None and not course.db_file.exists()
     if course.out != course.root or missing or not gradebook.has_assignment(
             course.db_url, course.course_id, assignment):
@@ -183,11 +229,11 @@ def define(course: GradingCourse, assignment: str, scratch: Path) -> None:
 
 
 def choose_students(course: GradingCourse, assignment: str, submissions: Path | None,
-                    wanted: tuple[str, ...], force: bool,
-                    pattern: str | None) -> tuple[list[str], list[str]]:
+                    wanted: tuple[str, ...], force: bool, pattern: str | None,
+                    resumed: set[str] = frozenset()) -> tuple[list[str], list[str]]:
     """Who is graded, and who is not and why. Imported submissions are always graded; in the
     course, as stock autograde: those not autograded yet, or submitted again since (a newer
-    timestamp.txt), or all of them with `force`."""
+    timestamp.txt), or all of them with `force`; and those a resumed run graded already."""
     skipped: list[str] = []
     if submissions is not None:
         imported = intake.import_submissions(Path(submissions), assignment, course, pattern)
@@ -209,7 +255,8 @@ def choose_students(course: GradingCourse, assignment: str, submissions: Path | 
                 f"{assignment}/*.ipynb)")
     missing = [s for s in wanted if s not in found]
     skipped += [f"{s}: no submission of {assignment}" for s in missing]
-    chosen = [s for s in found if force or needs_grading(course, assignment, s)]
+    chosen = [s for s in found
+              if force or s in resumed or needs_grading(course, assignment, s)]
     skipped += [f"{s}: already autograded (give --force to grade it again)"
                 for s in found if s not in chosen]
     return chosen, skipped
@@ -258,7 +305,8 @@ def make_job(course: GradingCourse, assignment: str, student: str, scratch: Path
         submission=str(submission or course.path("submitted_directory", student, assignment)),
         work=str(scratch / "jobs" / student), template_db=str(template),
         course_root=str(course.root), course_id=course.course_id, limits=limits,
-        isolate=isolate, quick=quick, hide=hidden_paths(course, submissions))
+        isolate=isolate, quick=quick, hide=hidden_paths(course, submissions),
+        out=str(course.out))
 
 
 def make_jobs(course: GradingCourse, assignment: str, students: list[str], scratch: Path,
@@ -274,16 +322,17 @@ def make_jobs(course: GradingCourse, assignment: str, students: list[str], scrat
 
 def measure_solution(assignment: str, *, course: Path = ROOT, out: Path | None = None,
                      quick: bool = True, isolate: bool = True, again: bool = False,
-                     memory: int = DEFAULT_MEMORY, cell_timeout: int | None = None
-                     ) -> JobLimits:
+                     memory: int = DEFAULT_MEMORY, cell_timeout: int | None = None,
+                     db_url: str | None = None) -> JobLimits:
     """Measure the solution now (or take the cached measurement; `again` measures anew) and
     return the limits submissions would get: what `autograder grade --measure` prints, so the
     first submission of a grade-on-submit service does not wait for it."""
     os.environ.update(venv_environment())
-    graded = GradingCourse.open(course, out)
+    graded = open_course(course, out, db_url)
     scratch = fresh_scratch(graded, assignment)
     try:
-        define(graded, assignment, scratch)
+        with database.lock(graded.db_url, graded.course_id, assignment):
+            define(graded, assignment, scratch)
         if again:
             reference.forget(reference.key(graded, assignment, quick))
         return measure_limits(graded, assignment, scratch,
@@ -368,6 +417,29 @@ def back_up_gradebook(course: GradingCourse, scratch: Path) -> Path | None:
     return scratch / "gradebook.backup.db"
 
 
+def merge_all(outcomes: list[GradeOutcome], course: GradingCourse, journal: Journal) -> None:
+    """Merge, in submission order, what the journal has not marked as merged, holding the
+    assignment's write lock (`database.lock`: one grade run at a time writes it). A gradebook
+    that stops answering ends the run with one line; every outcome stays in the journal for
+    `resume`."""
+    left = [o for o in outcomes if not journal.merged(o.student)]
+    if not left:
+        return
+    try:
+        with database.lock(course.db_url, course.course_id, left[0].assignment):
+            merge(left, course, lambda o: journal.mark_merged(o.student))
+    except Exception:
+        try:
+            database.check(course.db_url)
+        except database.GradebookUnavailable as down:
+            done = sum(journal.merged(o.student) for o in left)
+            raise database.GradebookUnavailable(
+                f"{down}; stopped after merging {done} of {len(left)} outcomes. All "
+                f"{len(outcomes)} are kept in {journal.folder}: run the same command with "
+                "--resume to merge the rest without grading anyone again") from None
+        raise
+
+
 def write_reports(course: GradingCourse, assignment: str,
                   outcomes: list[GradeOutcome]) -> dict[str, Path]:
     """nbgrader's grades.csv, our per-cell and per-submission CSVs, in the output folder."""
@@ -378,4 +450,5 @@ def write_reports(course: GradingCourse, assignment: str,
         "cells": report.write_cells(outcomes, course.out / f"{assignment}-cells.csv"),
         "outcomes": report.write_outcomes(outcomes, course.out / f"{assignment}-outcomes.csv"),
         "feedback": course.folder("feedback_directory"),
+        **classreport.write_report(course, assignment),
     }

@@ -127,6 +127,16 @@ def set_up(spec: dict, course) -> dict[str, str]:
     return paths
 
 
+def final_lessons_url(course, spec: dict) -> str:
+    """The lessons, relative to where the feedback page ends up (the graded course's folder,
+    `spec["out"]`), not to this job's working copy."""
+    from autograder.grading.feedback import lessons_url
+
+    page = course.path("feedback_directory", spec["student"], spec["assignment"])
+    final = Path(spec["out"]) / page.relative_to(course.out)
+    return lessons_url(course.folder("release_directory"), final)
+
+
 def run(spec: dict) -> dict:
     """nbgrader autograde, then feedback, for one student. Returns the result record."""
     from nbgrader.converters import Autograde, GenerateFeedback
@@ -143,6 +153,8 @@ def run(spec: dict) -> dict:
     cell_limit = limits.effective_cell_timeout(config.Execute.get("timeout", 30))
     use_timed_execute(config, str(work / EXECUTE_TIMES), str(work / PROGRESS), cell_limit)
     config.GenerateFeedback.preprocessors = feedback_preprocessors(config)
+    if spec.get("out") and not config.MistakeFeedback.get("lessons_url"):
+        config.MistakeFeedback.lessons_url = final_lessons_url(course, spec)
     if spec["isolate"]:
         kernel_hide = work / "kernel-hide.json"
         write_json(kernel_hide, {"hide": spec["hide"], "report": str(work / KERNEL_REPORT)})

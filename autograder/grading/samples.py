@@ -43,6 +43,7 @@ class Sample:
     reason: str = ""  # a regular expression the reason must match
     cells: dict[str, str] = field(default_factory=dict)
     delete: tuple[str, ...] = ()
+    mistakes: tuple[str, ...] = ()  # the catalogued mistakes its feedback must name, exactly
 
 
 def sample_assignments(root: Path = ROOT) -> list[str]:
@@ -70,7 +71,8 @@ def load_class(assignment: str, root: Path = ROOT) -> list[Sample]:
             status=GradeStatus(spec.get("status", GradeStatus.GRADED)),
             reason=spec.get("reason", ""),
             cells={k: v.strip("\n") for k, v in spec["cells"].items()},
-            delete=tuple(spec.get("delete", ()))))
+            delete=tuple(spec.get("delete", ())),
+            mistakes=tuple(sorted(spec.get("mistakes", ())))))
     return samples
 
 
@@ -126,9 +128,14 @@ def write_class(assignment: str, out: Path, *, as_zip: bool = False,
     return out
 
 
-def check(sample: Sample, status: str, score: float, reason: str) -> str:
-    """'' when the outcome is what the sample expects, else what differs."""
+def check(sample: Sample, status: str, score: float, reason: str,
+          named: tuple[str, ...] = ()) -> str:
+    """'' when the outcome is what the sample expects, else what differs. `named`: the
+    mistakes the class report found in its graded notebook."""
     problems = []
+    if tuple(sorted(named)) != sample.mistakes:
+        problems.append(f"mistakes named: {', '.join(sorted(named)) or 'none'}, expected "
+                        f"{', '.join(sample.mistakes) or 'none'}")
     if status != sample.status:
         problems.append(f"status {status}, expected {sample.status}")
     if abs(score - sample.expected) > 1e-6:

@@ -73,6 +73,7 @@ class GradeJob:
     isolate: bool = True
     quick: bool = True  # AUTOGRADER_QUICK=1 for the kernel
     hide: tuple[str, ...] = ()  # paths student code must not see
+    out: str = ""  # the graded course's folder, where the feedback pages end up
 
 
 def runner_environment(quick: bool) -> dict[str, str]:

@@ -3,50 +3,48 @@
     autograder grade ASSIGNMENT --course COURSE --student ID [ID ...] --workers N --force --json
 
 grades COURSE/submitted/ID/ASSIGNMENT for each ID into the course's own gradebook, autograded/
-and feedback/, sandboxed and in parallel, like `nbgrader autograde` followed by `nbgrader
-generate_feedback` for those students, and prints one JSON object with each one's outcome.
-Several waiting submissions of one assignment go to one run, so the grader's fixed costs
-(starting, reading the course, defining the assignment) are paid once per batch.
+and feedback/, sandboxed, under the course's limits (CPU time derived from the solution's), as
+`nbgrader autograde` followed by `nbgrader generate_feedback` would for those students, and
+prints one JSON object with each one's outcome. Several waiting submissions of one assignment
+go to one run, so the grader's fixed costs (starting, reading the course, defining the
+assignment) are paid once per batch.
 
-Until that form of `autograder grade` is installed (it takes `--course`), the service runs the
-two stock nbgrader commands for each student in turn instead, unsandboxed, and says so in the
-hub's log.
+    autograder grade ASSIGNMENT --course COURSE --measure --json
+
+measures the solution once an assignment is released, so that its first submission does not
+wait for that measurement.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 GRADED = "graded"
+DESCRIPTION = "autograder grade --course (sandboxed, CPU-time limits from the solution)"
 
 
-@cache
-def sandboxed_grader() -> bool:
-    """Does this environment's `autograder grade` grade a course in place (`--course`)?"""
-    from autograder.cli import grade
-
-    parser = argparse.ArgumentParser()
-    grade.add_arguments(parser)
-    return "--course" in parser._option_string_actions
+def command(bin_dir: Path, course: Path, assignment: str, students: list[str],
+            workers: int) -> list[str]:
+    return [str(bin_dir / "autograder"), "grade", assignment, "--course", str(course),
+            "--student", *students, "--workers", str(workers), "--force", "--json"]
 
 
-def describe() -> str:
-    return ("autograder grade --course (sandboxed)" if sandboxed_grader() else
-            "stock nbgrader autograde + generate_feedback, one student at a time (NOT "
-            "sandboxed: this environment's `autograder grade` has no --course yet)")
+def measure_command(bin_dir: Path, course: Path, assignment: str) -> list[str]:
+    return [str(bin_dir / "autograder"), "grade", assignment, "--course", str(course),
+            "--measure", "--json"]
 
 
-def commands(bin_dir: Path, course: Path, assignment: str, students: list[str],
-             workers: int) -> list[list[str]]:
-    if sandboxed_grader():
-        return [[str(bin_dir / "autograder"), "grade", assignment, "--course", str(course),
-                 "--student", *students, "--workers", str(workers), "--force", "--json"]]
-    return [[str(bin_dir / "nbgrader"), step, assignment, "--student", student, "--force"]
-            for student in students for step in ("autograde", "generate_feedback")]
+def last_json(output: str) -> dict | None:
+    """The grader's one JSON object (its last line that is one), or None."""
+    for line in reversed(output.splitlines()):
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except ValueError:
+                return None
+    return None
 
 
 @dataclass(frozen=True)
@@ -55,15 +53,11 @@ class Verdict:
     reason: str = ""
 
 
-def verdicts(output: str, students: list[str]) -> dict[str, Verdict]:
-    """Each student's outcome from `autograder grade --json`'s last line; a student it does not
-    mention was not graded. (The stock commands print no JSON: their exit codes say it.)"""
-    lines = [line for line in output.splitlines() if line.startswith("{")]
-    if not lines:
-        return {s: Verdict(True) for s in students}
-    result = json.loads(lines[-1])
-    errors = [result["error"]] if "error" in result else result.get("errors", [])
-    outcomes = {o["student"]: o for run in result.get("runs", [result])
+def verdicts(result: dict, students: list[str]) -> dict[str, Verdict]:
+    """Each student's outcome from `autograder grade --json`'s object; a student it does not
+    mention was not graded."""
+    errors = result.get("errors", [])
+    outcomes = {o["student"]: o for run in result.get("runs", [])
                 for o in run.get("outcomes", [])}
     if errors and not outcomes:
         return {s: Verdict(False, "; ".join(map(str, errors))) for s in students}

@@ -47,6 +47,15 @@ def inbound(settings: HubSettings) -> Path:
     return settings.exchange / settings.course_id / "inbound"
 
 
+def releases(settings: HubSettings) -> dict[str, int]:
+    """Each released assignment (a folder in outbound/) with a stamp that changes when it is
+    released again (the folder's ctime: nbgrader's release copies it anew)."""
+    outbound = settings.exchange / settings.course_id / "outbound"
+    with os.scandir(outbound) as entries:
+        return {e.name: e.stat(follow_symlinks=False).st_ctime_ns for e in entries
+                if e.is_dir(follow_symlinks=False)}
+
+
 def parse(entry: os.DirEntry) -> Submission | None:
     """A submission folder, or None for anything else (a half-written name, a stray file)."""
     from nbgrader.utils import parse_utc

@@ -4,7 +4,8 @@ A SQLite file in the service's folder. The queue itself is never stored: at each
 exchange it is rebuilt from the inbound folder and this journal, so a restart loses nothing.
 A grading attempt is written before its process starts and closed when it ends; one still open
 at a start was cut short (the service was killed) and is graded again. A submission counts as
-graded once, when its attempt finished and its result was written here.
+graded once, when its attempt finished and its result was written here. Each release whose
+solution the service measured is kept too, so a restart does not measure it again.
 """
 
 from __future__ import annotations
@@ -37,6 +38,12 @@ CREATE TABLE IF NOT EXISTS attempts (
     finished REAL,
     pgid INTEGER,
     outcome TEXT
+);
+CREATE TABLE IF NOT EXISTS releases (
+    assignment TEXT PRIMARY KEY,
+    stamp INTEGER NOT NULL,         -- inbound.releases(): changes when it is released again
+    measured REAL NOT NULL,         -- when the service measured its solution
+    note TEXT                       -- the limits, or why the measurement failed
 );
 """
 
@@ -155,6 +162,16 @@ class Journal:
                             (time.time(), Outcome.INTERRUPTED, attempt))
             self.db.execute("UPDATE submissions SET state = ? WHERE name = ? AND state = ?",
                             (State.SEEN, name, State.GRADING))
+
+    # --- releases ---
+
+    def measured_releases(self) -> dict[str, int]:
+        """The release stamp of each assignment whose solution was measured."""
+        return dict(self.db.execute("SELECT assignment, stamp FROM releases").fetchall())
+
+    def measured(self, assignment: str, stamp: int, note: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO releases (assignment, stamp, measured, note) "
+                        "VALUES (?, ?, ?, ?)", (assignment, stamp, time.time(), note))
 
     # --- reading ---
 

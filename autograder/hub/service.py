@@ -8,9 +8,11 @@ collect), graded there with the course's grader in a subprocess (`hub.grader`), 
 released to the student (nbgrader's release_feedback), unless the instructor holds it until a
 date or turns grading on submit off for that assignment (COURSE/autograde.toml, `hub.policy`).
 
-One grader run at a time: it takes the waiting submissions of the assignment that has waited
-longest, up to `batch` of them, and grades `concurrency` at the same moment; the others wait,
-in submission order, for the next run.
+One grader run at a time. When the instructor releases an assignment (again), the next run
+measures its solution, which sets the CPU-time limits of its submissions, so the first student
+to submit does not wait for that. Otherwise a run takes the waiting submissions of the
+assignment that has waited longest, up to `batch` of them, and grades `concurrency` at the same
+moment; the others wait, in submission order, for the next run.
 
 Nothing is kept in memory that a restart would lose: the queue is rebuilt at every look from
 the exchange and the journal (`hub.journal`). A grading that was running when the service was
@@ -34,10 +36,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Coroutine
 from pathlib import Path
 
 from autograder.common.isolation import prctl
 from autograder.common.text import error_line, last_line
+from autograder.common.units import duration
 from autograder.hub import grader, inbound
 from autograder.hub.inbound import ExchangeError, Submission
 from autograder.hub.journal import Journal, State
@@ -93,7 +97,7 @@ class GradingService:
         self.policies = PolicyFile(settings.course_dir / POLICY_FILE)
         self.logs = settings.service_dir / "logs"
         self.logs.mkdir(exist_ok=True)
-        self.grading: set[tuple[str, str]] = set()  # (student, assignment) in the running batch
+        self.grading: set[tuple[str, str]] = set()  # (student, assignment) the running run grades
         self.run: asyncio.Task | None = None
         self.groups: set[int] = set()  # process groups of the running grader commands
         self.releasing: set[str] = set()
@@ -125,7 +129,7 @@ class GradingService:
             me = self.hub.get("user")
             log.info("grading service up as %s '%s' with its own token; grader: %s; "
                      "%d at once, up to %d a run", me.get("kind"), me.get("name"),
-                     grader.describe(), self.settings.concurrency, self.settings.batch)
+                     grader.DESCRIPTION, self.settings.concurrency, self.settings.batch)
         except (urllib.error.URLError, OSError) as exc:
             log.warning("the hub's API did not answer (%s); going on", error_line(exc))
         while not self.stopping.is_set():
@@ -140,11 +144,10 @@ class GradingService:
 
     # --- one look at the exchange ---
 
-    def register_class(self) -> None:
+    def register_class(self, released: dict[str, int]) -> None:
         """The roster's students in the gradebook once the instructor has released something:
         by then nbgrader has made the gradebook (making it here too would race with them)."""
-        outbound = inbound.inbound(self.settings).with_name("outbound")
-        if self.registered or not any(outbound.iterdir()):
+        if self.registered or not released:
             return
         self.registered = True
         try:
@@ -153,7 +156,8 @@ class GradingService:
             log.warning("could not add the roster to the gradebook: %s", error_line(exc))
 
     def look(self) -> None:
-        self.register_class()
+        released = inbound.releases(self.settings)
+        self.register_class(released)
         policies = self.policies.get()
         if self.policies.error != self.policy_error:
             self.policy_error = self.policies.error
@@ -169,14 +173,18 @@ class GradingService:
             if newest[s.key] is not s and states[s.name] == State.SEEN:
                 self.journal.set_state(s.name, State.SUPERSEDED, "a later submission counts")
         if self.run is None:
+            measured = self.journal.measured_releases()
+            unmeasured = [(a, stamp) for a, stamp in sorted(released.items())
+                          if measured.get(a) != stamp and policies.of(a).grade_on_submit]
             waiting = [s for s in sorted(newest.values(), key=lambda s: s.submitted)
                        if states[s.name] == State.SEEN
                        and policies.of(s.assignment).grade_on_submit and self.admissible(s)]
-            if waiting:
+            if unmeasured:
+                self.start_run(self.measure(*unmeasured[0]))
+            elif waiting:
                 batch = [s for s in waiting if s.assignment == waiting[0].assignment]
-                # The stock commands grade one student per run: no batches for them.
-                size = self.settings.batch if grader.sandboxed_grader() else 1
-                self.start_run(batch[:size])
+                batch = batch[:self.settings.batch]
+                self.start_run(self.grade(batch), {s.key for s in batch})
         self.release_due()
 
     def admissible(self, s: Submission) -> bool:
@@ -190,17 +198,37 @@ class GradingService:
             return False
         return True
 
-    # --- grading a batch ---
+    # --- one grader run: a measurement, or a batch ---
 
-    def start_run(self, batch: list[Submission]) -> None:
-        self.grading = {s.key for s in batch}
-        self.run = asyncio.ensure_future(self.grade(batch))
+    def start_run(self, work: Coroutine, grading: set[tuple[str, str]] | None = None) -> None:
+        self.grading = grading or set()
+        self.run = asyncio.ensure_future(work)
         self.run.add_done_callback(self.run_done)
 
     def run_done(self, task: asyncio.Task) -> None:
         self.grading, self.run = set(), None
         if not task.cancelled() and task.exception() is not None:
             log.error("grader run failed: %s", error_line(task.exception()))
+
+    async def measure(self, assignment: str, stamp: int) -> None:
+        """The released solution graded once, for the limits (the grader caches them)."""
+        started = time.time()
+        command = grader.measure_command(self.settings.bin, self.settings.course_dir, assignment)
+        try:
+            result = await self.run_grader(command, self.logs / f"measure-{assignment}.log")
+            note = (f"limits {duration(result['cpu_seconds'])} CPU, "
+                    f"{duration(result['wall_seconds'])} waiting ({result['basis']})"
+                    if "cpu_seconds" in result else
+                    f"not measured: {'; '.join(result.get('errors', [])) or 'no limits'}")
+        except RuntimeError as exc:
+            if self.stopping.is_set():
+                return  # not recorded: measured again at the next start
+            note = f"not measured: {error_line(exc)}"
+        # Recorded either way: a failed measurement is not tried at every look; the grader
+        # measures again at the first grading (its cache is keyed by the solution).
+        self.journal.measured(assignment, stamp, note)
+        log.info("measured the solution of %s: %s (in %s)", assignment, note,
+                 duration(time.time() - started))
 
     async def grade(self, batch: list[Submission]) -> None:
         """Collect each, grade them in one run, record each result as one transaction."""
@@ -218,10 +246,12 @@ class GradingService:
         if not collected:
             return
         assignment, students = collected[0].assignment, [s.student for s in collected]
+        command = grader.command(self.settings.bin, self.settings.course_dir, assignment,
+                                 students, self.settings.concurrency)
+        runs = [attempts[s.name] for s in collected]
         try:
-            output = await self.run_grader(assignment, students,
-                                           [attempts[s.name] for s in collected])
-            verdicts = grader.verdicts(output, students)
+            result = await self.run_grader(command, self.logs / f"{runs[0]}.log", runs)
+            verdicts = grader.verdicts(result, students)
         except RuntimeError as exc:
             if self.stopping.is_set():
                 return  # killed by stop(): left open, graded again at the next start
@@ -243,39 +273,33 @@ class GradingService:
             log.info("graded %s/%s: %g/%g (%d in %.1f s)", s.student, assignment, score,
                      max_score, len(collected), seconds)
 
-    async def run_grader(self, assignment: str, students: list[str],
-                         attempts: list[int]) -> str:
-        """The grader's command line(s); returns what they printed. Exit code 1 (some
-        submission not graded) is the JSON's to explain; anything else raises."""
-        log_file = self.logs / f"{attempts[0]}.log"
-        output = []
-        for command in grader.commands(self.settings.bin, self.settings.course_dir, assignment,
-                                       students, self.settings.concurrency):
-            with open(log_file, "ab") as err:
-                process = await asyncio.create_subprocess_exec(
-                    *command, cwd=self.settings.course_dir, stdin=asyncio.subprocess.DEVNULL,
-                    stdout=asyncio.subprocess.PIPE, stderr=err, start_new_session=True,
-                    preexec_fn=_die_with_parent)
-            self.groups.add(process.pid)
-            for attempt in attempts:
-                self.journal.set_pgid(attempt, process.pid)
-            try:
-                stdout, _ = await asyncio.wait_for(process.communicate(), GRADE_CEILING)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                raise RuntimeError(f"{Path(command[0]).name} {command[1]} ran over "
-                                   f"{GRADE_CEILING:.0f} s") from None
-            finally:
-                self.groups.discard(process.pid)
-            output.append(stdout.decode(errors="replace"))
-            if process.returncode not in (0, 1) or (process.returncode == 1
-                                                     and not grader.sandboxed_grader()):
-                raise RuntimeError(f"{Path(command[0]).name} {command[1]} exited with "
-                                   f"{process.returncode}: "
-                                   f"{last_line(log_file.read_text(errors='replace'))} "
-                                   f"(log: {log_file})")
-        return "\n".join(output)
+    async def run_grader(self, command: list[str], log_file: Path,
+                         attempts: list[int] | None = None) -> dict:
+        """One `autograder grade` command line (stderr to `log_file`); its JSON object. Exit
+        codes 1 and 2 (not everything graded, nothing graded) are the JSON's to explain; no
+        JSON, or any other exit, raises."""
+        with open(log_file, "ab") as err:
+            process = await asyncio.create_subprocess_exec(
+                *command, cwd=self.settings.course_dir, stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE, stderr=err, start_new_session=True,
+                preexec_fn=_die_with_parent)
+        self.groups.add(process.pid)
+        for attempt in attempts or []:
+            self.journal.set_pgid(attempt, process.pid)
+        try:
+            stdout, _ = await asyncio.wait_for(process.communicate(), GRADE_CEILING)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            raise RuntimeError(f"autograder grade ran over {duration(GRADE_CEILING)}") from None
+        finally:
+            self.groups.discard(process.pid)
+        result = grader.last_json(stdout.decode(errors="replace"))
+        if result is None or process.returncode not in (0, 1, 2):
+            raise RuntimeError(f"autograder grade exited with {process.returncode}: "
+                               f"{last_line(log_file.read_text(errors='replace'))} "
+                               f"(log: {log_file})")
+        return result
 
     # --- feedback ---
 

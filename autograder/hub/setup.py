@@ -38,6 +38,7 @@ STUDENT_HIDDEN_LAB = ["@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:course-
                       "@jupyter/nbgrader:create-assignment"]
 STUDENT_HIDDEN_SERVER = ["nbgrader.server_extensions.formgrader",
                          "nbgrader.server_extensions.course_list"]
+LESSONS_URL = "/hub/user-redirect/lab/tree/"  # a student's JupyterLab, whoever opens the link
 
 
 class SetupError(RuntimeError):
@@ -196,6 +197,10 @@ def copy_course(settings: HubSettings, source: Path, assignments: list[str]) -> 
         return False
     course.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source / "nbgrader_config.py", course / "nbgrader_config.py")
+    with (course / "nbgrader_config.py").open("a") as config:
+        # feedback's links open the lesson section in the student's own JupyterLab, where
+        # `fetch` put each lesson (HOME/LESSON/LESSON.ipynb)
+        config.write(f"\nc.MistakeFeedback.lessons_url = {LESSONS_URL!r}\n")
     skip = shutil.ignore_patterns("artifacts", ".ipynb_checkpoints", "__pycache__")
     here, there = source_folder(source), source_folder(course)
     for assignment in assignments:
