@@ -8,8 +8,11 @@ of every class the same way.
 
 import contextlib
 import hashlib
+import html
 import io
 import json
+import re
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -75,7 +78,9 @@ def test_the_self_study_score_equals_the_expected_grade(scored, student):
     result = scored["results"][student]
     got = result["json"]
     assert result["code"] == 0 and got["assignment"] == ASSIGNMENT and got["quick"]
-    assert samples.check(result["sample"], got["status"], got["score"], got["reason"]) == ""
+    named = tuple(m for test in got["failed"] for m in test["mistakes"])
+    assert samples.check(result["sample"], got["status"], got["score"], got["reason"],
+                         named) == ""
 
 
 @pytest.mark.parametrize("student", STUDENTS)
@@ -91,6 +96,7 @@ def test_each_failed_test_has_its_one_line_reason(scored):
     assert [(t["grade_id"], t["score"], t["max_score"]) for t in failed] == \
         [("test_save_model", 0, 2)]
     assert failed[0]["reason"] == "TypeError: write() argument must be str, not bytes"
+    assert failed[0]["mistakes"] == ["text-mode"]
 
 
 def test_the_kept_feedback_page_has_no_hidden_test(scored):
@@ -103,6 +109,16 @@ def test_the_kept_feedback_page_has_no_hidden_test(scored):
         got = scored["results"][student]["json"]
         assert f"Score: {got['score']:.1f} / {got['max_score']:.1f}" in text  # nbgrader's header
         assert not [line for line in lines if line in text]
+
+
+def test_the_kept_page_links_each_named_mistake_to_its_lesson_section(scored):
+    result = scored["results"]["text-mode"]
+    links = re.findall(r'href="([^"#]+\.ipynb)#', result["page"])
+    assert links  # the text-mode mistake, in its box and in the summary
+    folder = Path(result["json"]["feedback"]).parent
+    for link in links:
+        assert (folder / html.unescape(link)).resolve() == \
+            ROOT / "lessons" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 
 
 def test_progress_shows_the_last_score_and_what_is_left(scored):
@@ -128,8 +144,6 @@ def test_bad_input_is_one_line(argv, message, tmp_path, monkeypatch):
 
 def test_the_start_page_names_commands_that_exist():
     """Every `autograder ...` line in 00-start's scoring section parses as given."""
-    import re
-
     from autograder.cli import build_parser
 
     nb = nbformat.read(ROOT / "solutions" / "00-start" / "00-start.ipynb", as_version=4)

@@ -75,7 +75,8 @@ def as_json(result) -> dict:
             "status": str(result.status), "score": result.score,
             "max_score": result.max_score, "reason": result.reason,
             "failed": [{"grade_id": t.grade_id, "score": t.score, "max_score": t.max_score,
-                        "reason": t.reason} for t in result.failed],
+                        "reason": t.reason, "mistakes": list(t.mistakes)}
+                       for t in result.failed],
             "notes": list(result.notes),
             "feedback": str(result.feedback) if result.feedback else None,
             "seconds": round(result.seconds, 3), "quick": result.quick}
@@ -93,8 +94,10 @@ def describe(result, recorded: Path) -> str:
         lines.append("  every test passed")
     width = max((len(t.grade_id) for t in result.failed), default=0)
     for test in result.failed:
+        named = f" (mistake: {', '.join(test.mistakes)}: see the feedback page)" \
+            if test.mistakes else ""
         lines.append(f"  {test.grade_id:<{width}}  {test.score:g}/{test.max_score:g}  "
-                     f"{test.reason}")
+                     f"{test.reason}{named}")
     lines += [f"  note: {note}" for note in result.notes]
     lines.append(f"  sandbox: network {result.isolation.network}; files "
                  f"{result.isolation.files}")

@@ -16,8 +16,8 @@ with the grade its class.toml expects, the grade `make grade` checks.
 
 from __future__ import annotations
 
+import html
 import re
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +26,8 @@ import nbformat
 
 from autograder.common.paths import ROOT
 from autograder.grading import progress, redact
+from autograder.grading.classreport import notebook_mistakes
+from autograder.grading.feedback import lessons_url
 from autograder.grading.outcome import CellStatus, GradeStatus, grade_id, partial
 from autograder.grading.sandbox import Isolation
 
@@ -43,6 +45,7 @@ class FailedTest:
     score: float
     max_score: float
     reason: str  # one line, no hidden-test code
+    mistakes: tuple[str, ...] = ()  # the catalogued mistakes its outputs name
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,6 +62,11 @@ class SelfScore:
     seconds: float = 0.0
     quick: bool = True
     isolation: Isolation = field(default_factory=Isolation)
+
+    @property
+    def mistakes(self) -> tuple[str, ...]:
+        """Every catalogued mistake the failed tests named, as the feedback page lists them."""
+        return tuple(sorted({m for test in self.failed for m in test.mistakes}))
 
     def attempt(self) -> progress.Attempt:
         return progress.Attempt(
@@ -157,17 +165,21 @@ def score(notebook: Path, *, assignment: str | None = None, root: Path = ROOT,
         if not run.outcomes:
             raise ScoreError("; ".join(run.skipped) or f"{notebook}: nothing was graded")
         outcome = run.outcomes[0]
+        cells = [c for c in outcome.cells if c.max_score > 0 and not c.task and c.status in
+                 (CellStatus.FAILED, CellStatus.PARTIAL, CellStatus.MANUAL)]
+        named = notebook_mistakes(
+            run.course.path("autograded_directory", STUDENT, assignment) /
+            f"{assignment}.ipynb", {c.grade_id for c in cells})
         page = run.course.path("feedback_directory", STUDENT, assignment) / \
             f"{assignment}.html"
         feedback = kept_feedback(page if outcome.status == GradeStatus.GRADED else None,
-                                 keep, assignment)
+                                 keep, assignment, run.course.folder("release_directory"))
     hidden = hidden_lines(assignment, root)
     failed = tuple(
         FailedTest(grade_id=c.grade_id, score=c.score, max_score=c.max_score,
-                   reason=redact.scrub_text(c.message or partial(c), hidden))
-        for c in outcome.cells
-        if c.max_score > 0 and not c.task and c.status in
-        (CellStatus.FAILED, CellStatus.PARTIAL, CellStatus.MANUAL))
+                   reason=redact.scrub_text(c.message or partial(c), hidden),
+                   mistakes=tuple(named.get(c.grade_id, ())))
+        for c in cells)
     return SelfScore(assignment=assignment, notebook=notebook, status=outcome.status,
                      score=outcome.score, max_score=outcome.max_score,
                      reason=redact.scrub_text(outcome.reason, hidden), failed=failed,
@@ -176,9 +188,11 @@ def score(notebook: Path, *, assignment: str | None = None, root: Path = ROOT,
                      isolation=outcome.isolation)
 
 
-def kept_feedback(page: Path | None, keep: Path | None, assignment: str) -> Path | None:
-    """Copy the feedback page to keep/ASSIGNMENT.html; an ungraded attempt removes the page of
-    an earlier one, which would describe another version of the notebook."""
+def kept_feedback(page: Path | None, keep: Path | None, assignment: str,
+                  release: Path) -> Path | None:
+    """Copy the feedback page to keep/ASSIGNMENT.html, its links to lesson sections made
+    relative to where it is kept; an ungraded attempt removes the page of an earlier one, which
+    would describe another version of the notebook."""
     if keep is None:
         return None
     target = Path(keep) / f"{assignment}.html"
@@ -186,7 +200,9 @@ def kept_feedback(page: Path | None, keep: Path | None, assignment: str) -> Path
         target.unlink(missing_ok=True)
         return None
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(page, target)
+    old, new = (f'href="{html.escape(lessons_url(release, folder))}'
+                for folder in (page.parent, target.parent))
+    target.write_text(page.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
     return target
 
 
@@ -226,7 +242,8 @@ def check_samples(assignment: str, *, root: Path = ROOT, quick: bool = True,
                            isolate=isolate)
             checks.append(SampleCheck(
                 student=sample.student, expected=sample.expected, result=result,
-                problem=samples.check(sample, result.status, result.score, result.reason)))
+                problem=samples.check(sample, result.status, result.score, result.reason,
+                                      result.mistakes)))
             if on_done is not None:
                 on_done(checks[-1])
     return checks
