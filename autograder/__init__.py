@@ -4,7 +4,8 @@
   reloaded in a sandboxed child, and compared with the live model (`check_artifact` for lesson
   test cells, `autograder inspect|verify` for terminals and scripts).
 - `grading/`: the grading pipeline over nbgrader (`autograder grade`), on this machine or a
-  Dask cluster, into SQLite or a database server.
+  Dask cluster, into SQLite or a database server; and self-study scoring on the same grader
+  (`autograder score`, `autograder progress`).
 - `hub/`: the course for a whole class on JupyterHub, with grading on submit (`autograder hub`).
 - `course/`: what the lessons import (dataset, model class, quiz, step-through, tables, plots,
   registry) and what authors run (`autograder lessons`).
@@ -41,6 +42,8 @@ One line per module:
       reference.py           the solution's own grading time: what a submission's limits are
       usage.py               what a process tree used: CPU time, and time spent waiting
       samples.py             the bundled sample classes and their expected grades
+      selfscore.py           a learner's own notebook graded on a copy, as an instructor would
+      progress.py            a self-learner's last score of each lesson, kept on this machine
       limits.py              per-submission resource limits, and how to apply them
       sandbox.py             Linux namespaces for a grading job, reported honestly
       workers.py             grade submissions in parallel, one job per submission
@@ -110,6 +113,8 @@ One line per module:
       inspect.py             autograder inspect: analyse a file without running it
       verify.py              autograder verify: reload in the sandbox and compare
       grade.py               autograder grade: grade a class with nbgrader
+      score.py               autograder score: score your own notebook (a copy)
+      progress.py            autograder progress: your last score of each lesson
       export.py              autograder export: grades an LMS imports (Canvas, Moodle)
       lessons.py             autograder lessons: regenerate or check lessons/
       samples.py             autograder samples: write a sample class

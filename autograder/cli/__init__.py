@@ -16,8 +16,8 @@ import importlib
 import json
 import sys
 
-COMMANDS = ("inspect", "verify", "grade", "export", "lessons", "samples", "bench", "hub",
-            "pages", "cluster")
+COMMANDS = ("inspect", "verify", "grade", "score", "progress", "export", "lessons", "samples",
+            "bench", "hub", "pages", "cluster")
 
 
 class UsageError(Exception):
