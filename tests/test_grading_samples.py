@@ -26,6 +26,19 @@ def test_two_lessons_have_every_kind_of_submission_and_their_classic_mistakes(as
     assert KINDS | CLASSIC[assignment] <= students
 
 
+@pytest.mark.parametrize("assignment", sorted(CLASSIC))
+def test_each_classic_mistake_names_a_catalogued_mistake(assignment):
+    """What its feedback page and the class report must name (`make grade` checks it)."""
+    from autograder.course import mistakes
+
+    by_name = {s.student: s for s in samples.load_class(assignment)}
+    for student in CLASSIC[assignment]:
+        assert by_name[student].mistakes, student
+    for sample in by_name.values():
+        for mistake in sample.mistakes:
+            assert mistakes.get(mistake).lesson, (sample.student, mistake)
+
+
 def test_the_capstone_is_in_the_sample_class_with_a_mistake_of_its_own():
     students = {s.student for s in samples.load_class("07-capstone")}
     assert {"correct", "float32-exact", "stubs"} <= students
