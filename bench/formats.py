@@ -41,6 +41,10 @@ BATCH = 1_000
 THREADS = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
 SKOPS_TRUSTED = ["sklearn.tree._tree.Tree"]  # reviewed: the forest's trees, nothing else
 FOREST_OPSET = 17
+# Loading an ONNX file for either route: one thread, as the checker does, and the input's name.
+ORT_LOAD = ("options = ort.SessionOptions()\noptions.intra_op_num_threads = 1\n"
+            "model = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])\n"
+            "name = model.get_inputs()[0].name")
 
 
 @dataclass(frozen=True)
@@ -140,9 +144,7 @@ def save_forest(folder: Path, quick: bool, facts: dict, rows: list[Measurement])
               f"model = skops.io.load(path, trusted={SKOPS_TRUSTED!r})", **plain),
         Route("onnx-sklearn", "ONNX (skl2onnx) in ONNX Runtime", ".onnx",
               "import onnxruntime as ort",
-              "options = ort.SessionOptions()\noptions.intra_op_num_threads = 1\n"
-              "model = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])\n"
-              "name = model.get_inputs()[0].name",
+              ORT_LOAD,
               "model.run(None, {name: x})", dtype="float32", save_note="convert"),
     ]
     writers = {
@@ -221,9 +223,7 @@ def save_torch(folder: Path, X: np.ndarray, rows: list[Measurement]) -> list[Rou
               "model = torch.export.load(path).module()", **mlp, save_note="export"),
         Route("onnx-torch", "ONNX (torch.onnx.export) in ONNX Runtime", ".torch.onnx",
               "import onnxruntime as ort",
-              "options = ort.SessionOptions()\noptions.intra_op_num_threads = 1\n"
-              "model = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])\n"
-              "name = model.get_inputs()[0].name",
+              ORT_LOAD,
               "model.run(None, {name: x})", dtype="float32", save_note="export"),
         Route("aoti", "AOTInductor (compiled .pt2)", ".aoti.pt2", inference,
               "model = torch._inductor.aoti_load_package(path)", **mlp, save_note="compile"),
