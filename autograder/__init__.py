@@ -130,4 +130,5 @@ One line per module:
       text.py                one-line text: first_line, last_line, error_line
       units.py               the one number formatter: size, duration, rate, ratio...
       isolation.py           unshare, prctl, rlimits, kill_group (absent layers degrade)
+      imports.py             keeps jsonschema's slow IRI grammars out of the grader's processes
 """

@@ -16,6 +16,8 @@ import importlib
 import json
 import sys
 
+from autograder.common.imports import skip_iri_grammars
+
 COMMANDS = ("inspect", "verify", "grade", "score", "progress", "export", "lessons", "samples",
             "bench", "hub", "pages", "cluster")
 
@@ -44,6 +46,7 @@ def build_parser() -> Parser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    skip_iri_grammars()
     argv = sys.argv[1:] if argv is None else list(argv)
     as_json = "--json" in argv
     try:
