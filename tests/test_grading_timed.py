@@ -6,7 +6,13 @@ from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute, SaveAutoGrades
 from traitlets.config import Config
 
-from autograder.grading.timed import TimedExecute, read_timings, use_timed_execute
+from autograder.grading.timed import (
+    TAIL_NOTE,
+    TimedExecute,
+    last_graded,
+    read_timings,
+    use_timed_execute,
+)
 
 
 def test_timed_execute_takes_executes_place_and_keeps_the_rest_in_order(tmp_path):
@@ -44,6 +50,55 @@ def test_timed_execute_runs_a_notebook_and_records_how_long(tmp_path):
     # the last cell it started, as a timeout would report it
     assert json.loads(progress.read_text()) == {"notebook": "demo", "index": 1,
                                                 "grade_id": "answer"}
+
+
+def tail_notebook():
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    test = new_code_cell("assert x == 1", metadata={"nbgrader": {
+        "grade_id": "test", "grade": True, "points": 1, "solution": False, "locked": True}})
+    return new_notebook(cells=[
+        new_code_cell("x = 1"), test, new_markdown_cell("## Going further"),
+        new_code_cell("open('tail-ran', 'w').close()"), new_code_cell("y = 2")])
+
+
+def run_tail(tmp_path, skip: bool):
+    done, _ = TimedExecute(kernel_name="python3", skip_tail=skip).preprocess(
+        tail_notebook(), {"unique_key": "tail", "metadata": {"path": str(tmp_path)}})
+    return done
+
+
+def test_last_graded_counts_tests_answers_and_tasks():
+    from nbformat.v4 import new_markdown_cell
+
+    nb = tail_notebook()
+    assert last_graded(nb) == 1
+    nb.cells.append(new_markdown_cell("Explain", metadata={"nbgrader": {
+        "grade_id": "why", "task": True, "points": 2}}))
+    assert last_graded(nb) == 5
+    nb.cells = nb.cells[2:4]
+    assert last_graded(nb) == -1
+
+
+def test_quick_mode_leaves_the_tail_unrun_and_says_so_once(tmp_path):
+    done = run_tail(tmp_path, skip=True)
+    assert done.cells[1].execution_count == 2 and not done.cells[1].outputs  # the test ran
+    assert not (tmp_path / "tail-ran").exists()
+    assert [o.text for o in done.cells[3].outputs] == [TAIL_NOTE]
+    assert done.cells[4].outputs == [] and done.cells[4].execution_count is None
+
+
+def test_without_quick_mode_every_cell_runs(tmp_path):
+    done = run_tail(tmp_path, skip=False)
+    assert (tmp_path / "tail-ran").exists()
+    assert done.cells[4].execution_count == 4
+
+
+def test_use_timed_execute_passes_quick_mode_on():
+    config = Config()
+    use_timed_execute(config, "t.jsonl", skip_tail=True)
+    assert TimedExecute(config=config).skip_tail
+    assert not TimedExecute(config=Config()).skip_tail
 
 
 def test_read_timings_sums_notebooks_and_skips_a_line_cut_short(tmp_path):

@@ -152,7 +152,8 @@ def run(spec: dict) -> dict:
     set_up(spec, course)
     config = course.config
     cell_limit = limits.effective_cell_timeout(config.Execute.get("timeout", 30))
-    use_timed_execute(config, str(work / EXECUTE_TIMES), str(work / PROGRESS), cell_limit)
+    use_timed_execute(config, str(work / EXECUTE_TIMES), str(work / PROGRESS), cell_limit,
+                      skip_tail=spec["quick"])
     config.GenerateFeedback.preprocessors = feedback_preprocessors(config)
     if spec.get("out") and not config.MistakeFeedback.get("lessons_url"):
         config.MistakeFeedback.lessons_url = final_lessons_url(course, spec)

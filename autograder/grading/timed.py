@@ -12,6 +12,10 @@ cannot trip.
   (`usage.Meter.idle`): what nbgrader's interrupt does, and the cell's error says
   CellTimeoutError as nbgrader's does, but only for the submission's own doing. A cell that
   ignores the interrupt is left to the job's limits.
+- The tail (`skip_tail`, quick mode): code cells after the notebook's last graded cell are
+  not run. Execution is in order and only graded cells score, so nothing after the last one
+  can change a grade; in the lessons that tail is the concept snapshot and the Going further
+  sections. The first skipped cell says so in the feedback.
 """
 
 from __future__ import annotations
@@ -26,13 +30,15 @@ from pathlib import Path
 from nbclient.util import run_sync
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
-from nbgrader.utils import is_grade, is_solution
-from traitlets import Float, Unicode
+from nbgrader.utils import is_grade, is_solution, is_task
+from traitlets import Bool, Float, Unicode
 
 from autograder.grading.usage import Meter
 
 WATCH_SECONDS = 0.25
 CELL_TIMEOUT = "CellTimeoutError"  # nbclient's name for a cell stopped at its limit
+TAIL_NOTE = ("Not run by the grader, nor any code cell after this one: no graded cell follows, "
+             "so they cannot change the score.\n")
 
 
 class CellWatch:
@@ -87,10 +93,13 @@ class TimedExecute(Execute):
     progress_file = Unicode("", help="file to write the running cell to").tag(config=True)
     cell_limit = Float(0, help="seconds a cell may compute, or wait, before it is interrupted "
                                "(0: nbclient's own wall-clock timeout)").tag(config=True)
+    skip_tail = Bool(False, help="leave the code cells after the last graded cell unrun"
+                     ).tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         self._name = (resources or {}).get("unique_key", "")
         self._watch = None
+        self._tail = last_graded(nb) + 1 if self.skip_tail else len(nb.cells)
         start = time.perf_counter()
         try:
             return super().preprocess(nb, resources, km)
@@ -104,6 +113,10 @@ class TimedExecute(Execute):
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None,
                                  store_history=True):
+        if cell_index >= self._tail:
+            if cell.cell_type == "code" and cell_index == self.first_code_in_tail():
+                cell.outputs = [new_output("stream", name="stdout", text=TAIL_NOTE)]
+            return cell
         if self.progress_file:
             named = is_grade(cell) or is_solution(cell)
             Path(self.progress_file).write_text(json.dumps({
@@ -125,6 +138,10 @@ class TimedExecute(Execute):
 
     execute_cell = run_sync(async_execute_cell)  # nbclient's is bound to its own method
 
+    def first_code_in_tail(self) -> int:
+        return next((i for i, c in enumerate(self.nb.cells)
+                     if i >= self._tail and c.cell_type == "code"), -1)
+
     def mark_stopped(self, cell, what: str) -> None:
         """The interrupt's KeyboardInterrupt becomes what nbgrader's timeout would say."""
         message = f"the cell was stopped after {self.cell_limit:g} s of {what}"
@@ -133,10 +150,17 @@ class TimedExecute(Execute):
                                        traceback=[f"\x1b[0;31m{CELL_TIMEOUT}\x1b[0m: {message}"]))
 
 
+def last_graded(nb) -> int:
+    """The index of the notebook's last graded, solution or task cell (-1 if none)."""
+    return max((i for i, c in enumerate(nb.cells) if is_grade(c) or is_solution(c) or is_task(c)),
+               default=-1)
+
+
 def use_timed_execute(config, timing_file: str, progress_file: str = "",
-                      cell_limit: float | None = None) -> None:
+                      cell_limit: float | None = None, skip_tail: bool = False) -> None:
     """Put TimedExecute where Execute is in autograde's preprocessors. With `cell_limit`,
-    cells are limited by their CPU and waiting time instead of nbclient's wall clock."""
+    cells are limited by their CPU and waiting time instead of nbclient's wall clock; with
+    `skip_tail`, the code cells after the last graded one are not run."""
     from nbgrader.converters import Autograde
 
     steps = config.Autograde.get("autograde_preprocessors") or \
@@ -145,6 +169,7 @@ def use_timed_execute(config, timing_file: str, progress_file: str = "",
                                                 for s in steps]
     config.TimedExecute.timing_file = timing_file
     config.TimedExecute.progress_file = progress_file
+    config.TimedExecute.skip_tail = skip_tail
     if cell_limit:
         config.TimedExecute.cell_limit = float(cell_limit)
         config.TimedExecute.timeout = None
