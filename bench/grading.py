@@ -12,6 +12,9 @@ Ours is the whole command, from the intake to grades.csv and the feedback HTML, 
 workers on 2 cores. The solution's reference time (what the limits come from) is measured
 once beforehand, untimed like stock's release, and reported on its own row.
 
+Then every graded lesson's solution is graded once in each mode (the measurement the limits
+come from): a submission's whole job in quick mode, over the lesson's run as students run it.
+
 Both time each notebook's own run with the same hook (`autograder.grading.timed`), so the
 overhead is measured, not guessed: what a submission costs beyond running its notebook.
 Only the well-behaved submissions take part: stock nbgrader has no limits or sandbox, so the
@@ -30,9 +33,11 @@ from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 
 from autograder.common.paths import ROOT
+from autograder.common.units import duration
 from autograder.course.measure import QUICK_VARIABLE
 from autograder.grading import samples
 from autograder.grading.course import GradingCourse
+from autograder.grading.reference import Reference
 from autograder.grading.timed import read_timings
 from bench.core import AUTOGRADER, Measurement, Section, progress, python_env, run_command
 
@@ -139,20 +144,44 @@ def run_ours(assignment: str, submissions: Path, out: Path, workers: int, quick:
                job_overheads=tuple(j - e for j, e in zip(jobs, runs, strict=True)))
 
 
-def measure_reference(assignment: str, out: Path) -> dict[bool, float]:
-    """Each mode's one-time measurement of the solution, made now (untimed, like stock's
-    release): how long it took."""
+def graded_lessons() -> list[str]:
+    """The lessons whose solution notebook has a graded cell."""
+    import nbformat
+    from nbgrader.utils import is_grade
+
+    return [folder.name for folder in sorted((ROOT / "solutions").iterdir())
+            if any(is_grade(cell) for path in folder.glob("*.ipynb")
+                   for cell in nbformat.read(path, as_version=4).cells)]
+
+
+Modes = dict[bool, Reference | None]  # quick mode or not: the solution's measurement
+
+
+def measure_lessons(lessons: list[str], scratch: Path) -> dict[str, Modes]:
+    """Each lesson's solution graded anew in quick and in full mode, one at a time and untimed
+    (like stock's release): what each submission's limits come from."""
     from autograder.grading import reference
     from autograder.grading.orchestrator import measure_solution
 
-    cost = {}
-    for quick in (True, False):
-        measure_solution(assignment, course=ROOT, out=out, quick=quick, again=True)
-        measured = reference.cached(reference.key(GradingCourse.open(ROOT), assignment, quick))
-        if measured is None:
-            raise RuntimeError("the solution's reference time was not measured")
-        cost[quick] = measured.wall_seconds
-    return cost
+    measured = {}
+    for lesson in lessons:
+        progress(f"grading: the {lesson} solution, quick and full mode")
+        measured[lesson] = {}
+        for quick in (True, False):
+            measure_solution(lesson, course=ROOT, out=scratch / lesson, quick=quick, again=True)
+            measured[lesson][quick] = reference.cached(
+                reference.key(GradingCourse.open(ROOT), lesson, quick))
+    return measured
+
+
+def lesson_rows(measured: dict[str, Modes]) -> list[Measurement]:
+    """Per lesson: quick mode's whole job over the full run of the notebook (kernel included)."""
+    return [Measurement(f"{lesson}: a submission graded in quick mode / the lesson's run", "×",
+                        (modes[True].wall_seconds / modes[False].execute_seconds,), goal=0.5,
+                        note=f"{duration(modes[True].wall_seconds)} job / "
+                             f"{duration(modes[False].execute_seconds)} run")
+            for lesson, modes in measured.items()
+            if modes[True] and modes[False] and modes[False].execute_seconds > 0]
 
 
 def differences(stock: dict[str, float], ours: dict[str, float]) -> list[str]:
@@ -167,16 +196,15 @@ def ratios(runs: dict[str, list[Run]], mode: str) -> tuple[float, ...]:
 
 
 def measure(assignment: str, students: tuple[str, ...], reps: int, workers: int,
-            scratch: Path, *, reference: bool = True) -> Section:
+            scratch: Path, *, reference: bool = True, lessons: tuple[str, ...] = ()) -> Section:
     """The section; `reference` False (a quick check) leaves the solution's measurement to the
-    first run of ours, timed, and its row out."""
+    first run of ours, timed, and its row out. `lessons` get a row each (`lesson_rows`)."""
     submissions = sample_submissions(assignment, students, scratch / "class")
     n = len(list(submissions.iterdir()))
     course = stock_course(assignment, submissions, scratch)
-    reference_cost = {}
+    measured: dict[str, Modes] = {}
     if reference:
-        progress("grading: measuring the solution's reference time in each mode (untimed)")
-        reference_cost = measure_reference(assignment, scratch / "reference")
+        measured = measure_lessons(sorted({assignment, *lessons}), scratch / "lessons")
     runs: dict[str, list[Run]] = {kind: [] for kind in KINDS}
     for rep in range(reps):
         order = KINDS[rep % 3:] + KINDS[:rep % 3]
@@ -228,9 +256,9 @@ def measure(assignment: str, students: tuple[str, ...], reps: int, workers: int,
                     tuple(o.seconds - sum(o.job_seconds) / workers for o in identical),
                     note="≈ wall time − Σ submission times / workers"),
         *([Measurement("ours: measuring the solution once per version (cached)", "s",
-                       tuple(reference_cost.values()),
+                       tuple(r.wall_seconds for r in measured[assignment].values() if r),
                        note="quick and full mode; what the time limits come from")]
-          if reference_cost else []),
+          if measured else []),
         Measurement("stock: overhead per submission beyond its notebook's run", "s",
                     tuple((r.seconds - r.execute_seconds) / n for r in stock),
                     note="(wall time − Σ notebook runs) / submissions, start-up included"),
@@ -241,6 +269,7 @@ def measure(assignment: str, students: tuple[str, ...], reps: int, workers: int,
                     note="two kernels share the two cores"),
         Measurement(f"notebook run per submission, ours ({workers} at a time), quick", "s",
                     tuple(r.execute_seconds / n for r in quick)),
+        *lesson_rows({lesson: measured[lesson] for lesson in lessons}),
     ]
     notes = [
         f"Submissions: {', '.join(sorted(p.name for p in submissions.iterdir()))} from the "
@@ -253,8 +282,15 @@ def measure(assignment: str, students: tuple[str, ...], reps: int, workers: int,
         "Timed with `autograder.grading.timed.TimedExecute` in all three, from kernel start "
         "to kernel shutdown; stock's gradebook and release were made before timing "
         "(`nbgrader generate_assignment`), ours makes its own inside the timed command.",
-        "Quick mode only pays where a lesson's measurement cells read AUTOGRADER_QUICK "
-        "(`autograder.course.measure`); a lesson that does not runs the same work in both.",
+        "Quick mode measures less where a lesson's measurement cells read AUTOGRADER_QUICK "
+        "(`autograder.course.measure`), and leaves the code cells after a notebook's last graded "
+        "cell unrun (`TimedExecute.skip_tail`: the concept snapshot and Going further). What "
+        "is left is the work grading needs: imports, training, and the tests, most of whose "
+        "time is the fresh, sandboxed processes that reload each saved file.",
+        *(["Per lesson: the solution graded once in each mode, one at a time (the measurement "
+           "each submission's limits come from). The job in quick mode is the whole of it "
+           "(sandbox, autograde, feedback); the lesson's run is the full-mode notebook from "
+           "kernel start to shutdown, as a student runs it."] if lessons else []),
     ]
     intro = (
         f"The same {n} submissions of `{assignment}` graded by stock nbgrader, one at a time, "
@@ -270,4 +306,4 @@ def run(quick: bool = False) -> Section:
     workers = min(2, os.cpu_count() or 1) if not quick else 1
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         return measure(ASSIGNMENT, students, 1 if quick else REPS, workers, Path(tmp),
-                       reference=not quick)
+                       reference=not quick, lessons=() if quick else tuple(graded_lessons()))

@@ -34,3 +34,20 @@ def test_a_quick_run_grades_one_submission_three_ways_with_the_same_grade():
     assert overhead.n == 1 and overhead.values[0] > 0
     assert all(m.n >= 1 for m in section.measurements)
     assert any("in every repetition, in both modes: yes" in note for note in section.notes)
+
+
+def test_graded_lessons_are_those_with_a_graded_cell():
+    lessons = grading.graded_lessons()
+    assert "01-pickle" in lessons and "07-capstone" in lessons
+    assert "00-start" not in lessons and "08-self-assessment" not in lessons
+
+
+def test_a_lesson_row_is_quick_modes_whole_job_over_the_full_run():
+    from autograder.grading.reference import Reference
+
+    measured = {"01-x": {True: Reference(cpu_seconds=9, wall_seconds=10, execute_seconds=8),
+                         False: Reference(cpu_seconds=19, wall_seconds=21, execute_seconds=20)},
+                "02-y": {True: None, False: Reference(cpu_seconds=1, wall_seconds=1)}}
+    [row] = grading.lesson_rows(measured)
+    assert row.name.startswith("01-x:") and row.values == (0.5,) and row.goal == 0.5
+    assert "10.0 s job / 20.0 s run" in row.note

@@ -361,7 +361,8 @@ def measure_limits(course: GradingCourse, assignment: str, scratch: Path, templa
                 limits, cpu_seconds=FALLBACK_SECONDS, wall_seconds=FALLBACK_SECONDS,
                 basis=f"the solution could not be graded ({solution.reason})")
         measured = reference.Reference(cpu_seconds=solution.cpu_seconds,
-                                       wall_seconds=solution.seconds)
+                                       wall_seconds=solution.seconds,
+                                       execute_seconds=solution.execute_seconds)
         reference.store(key, measured)
     return JobLimits.from_reference(measured.cpu_seconds, measured.wall_seconds,
                                     cell_timeout=limits.cell_timeout, memory=limits.memory,

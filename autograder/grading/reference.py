@@ -28,7 +28,8 @@ STUDENT = "autograder-reference"  # the solution's student id, in its own job's 
 @dataclass(frozen=True, kw_only=True)
 class Reference:
     cpu_seconds: float
-    wall_seconds: float
+    wall_seconds: float  # the whole job: sandbox, autograde, feedback
+    execute_seconds: float = 0.0  # of which the notebook's own run, kernel start to shutdown
 
 
 def key(course: GradingCourse, assignment: str, quick: bool) -> str:
