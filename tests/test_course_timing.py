@@ -51,3 +51,19 @@ def test_readme_table_times():
               "| 07 | [Capstone](lessons/07-capstone/07-capstone.ipynb) | x | 90 min | available |")
     assert timing.readme_minutes(readme) == {"01-pickle": 55, "07-capstone": 90}
     assert timing.LessonTime("07-capstone", 0, 0, (), None).limit == 90
+
+
+def test_every_going_further_section_comes_after_the_last_graded_cell():
+    # Quick-mode grading leaves the cells after the last graded one unrun (timed.skip_tail):
+    # a Going further section placed before it would be paid for in every submission.
+    import nbformat
+
+    from autograder.common.paths import ROOT
+    from autograder.grading.timed import last_graded
+
+    for path in sorted((ROOT / "solutions").glob("*/*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        core = {id(cell) for cell in timing.core_cells(nb)}
+        further = [i for i, cell in enumerate(nb.cells) if id(cell) not in core]
+        assert all(i > last_graded(nb) for i in further), \
+            f"{path.name}: a Going further cell comes before the last graded cell"
