@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute, SaveAutoGrades
 from traitlets.config import Config
@@ -10,6 +11,7 @@ from autograder.grading.timed import (
     TAIL_NOTE,
     TimedExecute,
     last_graded,
+    last_notebook,
     read_timings,
     use_timed_execute,
 )
@@ -62,8 +64,8 @@ def tail_notebook():
         new_code_cell("open('tail-ran', 'w').close()"), new_code_cell("y = 2")])
 
 
-def run_tail(tmp_path, skip: bool):
-    done, _ = TimedExecute(kernel_name="python3", skip_tail=skip).preprocess(
+def run_tail(tmp_path, skip_tail_of: str):
+    done, _ = TimedExecute(kernel_name="python3", skip_tail_of=skip_tail_of).preprocess(
         tail_notebook(), {"unique_key": "tail", "metadata": {"path": str(tmp_path)}})
     return done
 
@@ -81,24 +83,32 @@ def test_last_graded_counts_tests_answers_and_tasks():
 
 
 def test_quick_mode_leaves_the_tail_unrun_and_says_so_once(tmp_path):
-    done = run_tail(tmp_path, skip=True)
+    done = run_tail(tmp_path, "tail")
     assert done.cells[1].execution_count == 2 and not done.cells[1].outputs  # the test ran
     assert not (tmp_path / "tail-ran").exists()
     assert [o.text for o in done.cells[3].outputs] == [TAIL_NOTE]
     assert done.cells[4].outputs == [] and done.cells[4].execution_count is None
 
 
-def test_without_quick_mode_every_cell_runs(tmp_path):
-    done = run_tail(tmp_path, skip=False)
+@pytest.mark.parametrize("skip_tail_of", ["", "a-later-notebook"])
+def test_without_quick_mode_or_in_an_earlier_notebook_every_cell_runs(tmp_path, skip_tail_of):
+    done = run_tail(tmp_path, skip_tail_of)
     assert (tmp_path / "tail-ran").exists()
     assert done.cells[4].execution_count == 4
 
 
+def test_the_last_notebook_is_the_last_autograde_runs(tmp_path):
+    assert last_notebook(tmp_path) == ""
+    for name in ("part-b.ipynb", "part.ipynb", "a.ipynb", "z.txt"):
+        (tmp_path / name).touch()
+    assert last_notebook(tmp_path) == "part"  # "part-b.ipynb" sorts first: "-" < "."
+
+
 def test_use_timed_execute_passes_quick_mode_on():
     config = Config()
-    use_timed_execute(config, "t.jsonl", skip_tail=True)
-    assert TimedExecute(config=config).skip_tail
-    assert not TimedExecute(config=Config()).skip_tail
+    use_timed_execute(config, "t.jsonl", skip_tail_of="01-pickle")
+    assert TimedExecute(config=config).skip_tail_of == "01-pickle"
+    assert TimedExecute(config=Config()).skip_tail_of == ""
 
 
 def test_read_timings_sums_notebooks_and_skips_a_line_cut_short(tmp_path):

@@ -144,7 +144,7 @@ def run(spec: dict) -> dict:
 
     from autograder.grading.converters import run_converter
     from autograder.grading.course import GradingCourse, feedback_preprocessors
-    from autograder.grading.timed import use_timed_execute
+    from autograder.grading.timed import last_notebook, use_timed_execute
 
     work = Path(spec["work"])
     limits = limits_module.JobLimits(**spec["limits"])
@@ -153,7 +153,7 @@ def run(spec: dict) -> dict:
     config = course.config
     cell_limit = limits.effective_cell_timeout(config.Execute.get("timeout", 30))
     use_timed_execute(config, str(work / EXECUTE_TIMES), str(work / PROGRESS), cell_limit,
-                      skip_tail=spec["quick"])
+                      skip_tail_of=last_notebook(spec["submission"]) if spec["quick"] else "")
     config.GenerateFeedback.preprocessors = feedback_preprocessors(config)
     if spec.get("out") and not config.MistakeFeedback.get("lessons_url"):
         config.MistakeFeedback.lessons_url = final_lessons_url(course, spec)

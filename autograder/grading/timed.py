@@ -12,10 +12,11 @@ cannot trip.
   (`usage.Meter.idle`): what nbgrader's interrupt does, and the cell's error says
   CellTimeoutError as nbgrader's does, but only for the submission's own doing. A cell that
   ignores the interrupt is left to the job's limits.
-- The tail (`skip_tail`, quick mode): code cells after the notebook's last graded cell are
-  not run. Execution is in order and only graded cells score, so nothing after the last one
-  can change a grade; in the lessons that tail is the concept snapshot and the Going further
-  sections. The first skipped cell says so in the feedback.
+- The tail (`skip_tail_of`, quick mode): the code cells after the last graded cell of the
+  assignment's last notebook are not run. Cells run in order and only graded cells score, so
+  nothing after the last one can change a grade; an earlier notebook's tail runs, since it may
+  write what a later notebook reads. In the lessons that tail is the concept snapshot and the
+  Going further sections. The first skipped cell says so in the feedback.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from nbclient.util import run_sync
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import is_grade, is_solution, is_task
-from traitlets import Bool, Float, Unicode
+from traitlets import Float, Unicode
 
 from autograder.grading.usage import Meter
 
@@ -93,13 +94,14 @@ class TimedExecute(Execute):
     progress_file = Unicode("", help="file to write the running cell to").tag(config=True)
     cell_limit = Float(0, help="seconds a cell may compute, or wait, before it is interrupted "
                                "(0: nbclient's own wall-clock timeout)").tag(config=True)
-    skip_tail = Bool(False, help="leave the code cells after the last graded cell unrun"
-                     ).tag(config=True)
+    skip_tail_of = Unicode("", help="the notebook (its name, no extension) whose code cells "
+                           "after its last graded cell are left unrun").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         self._name = (resources or {}).get("unique_key", "")
         self._watch = None
-        self._tail = last_graded(nb) + 1 if self.skip_tail else len(nb.cells)
+        skip = self.skip_tail_of and self._name == self.skip_tail_of
+        self._tail = last_graded(nb) + 1 if skip else len(nb.cells)
         start = time.perf_counter()
         try:
             return super().preprocess(nb, resources, km)
@@ -156,11 +158,16 @@ def last_graded(nb) -> int:
                default=-1)
 
 
+def last_notebook(folder: Path) -> str:
+    """The name (no extension) of the notebook autograde runs last: it runs them sorted."""
+    return max((p.name for p in Path(folder).glob("*.ipynb")), default=".ipynb")[:-len(".ipynb")]
+
+
 def use_timed_execute(config, timing_file: str, progress_file: str = "",
-                      cell_limit: float | None = None, skip_tail: bool = False) -> None:
+                      cell_limit: float | None = None, skip_tail_of: str = "") -> None:
     """Put TimedExecute where Execute is in autograde's preprocessors. With `cell_limit`,
     cells are limited by their CPU and waiting time instead of nbclient's wall clock; with
-    `skip_tail`, the code cells after the last graded one are not run."""
+    `skip_tail_of`, that notebook's code cells after its last graded one are not run."""
     from nbgrader.converters import Autograde
 
     steps = config.Autograde.get("autograde_preprocessors") or \
@@ -169,7 +176,7 @@ def use_timed_execute(config, timing_file: str, progress_file: str = "",
                                                 for s in steps]
     config.TimedExecute.timing_file = timing_file
     config.TimedExecute.progress_file = progress_file
-    config.TimedExecute.skip_tail = skip_tail
+    config.TimedExecute.skip_tail_of = skip_tail_of
     if cell_limit:
         config.TimedExecute.cell_limit = float(cell_limit)
         config.TimedExecute.timeout = None
