@@ -157,21 +157,26 @@ def graded_lessons() -> list[str]:
 Modes = dict[bool, Reference | None]  # quick mode or not: the solution's measurement
 
 
-def measure_lessons(lessons: list[str], scratch: Path) -> dict[str, Modes]:
+def measure_lessons(lessons: list[str], scratch: Path) -> tuple[dict[str, Modes], list[str]]:
     """Each lesson's solution graded anew in quick and in full mode, one at a time and untimed
-    (like stock's release): what each submission's limits come from."""
+    (like stock's release): what each submission's limits come from. Also, one line for each
+    measurement that failed."""
     from autograder.grading import reference
     from autograder.grading.orchestrator import measure_solution
 
-    measured = {}
+    measured: dict[str, Modes] = {}
+    failed = []
     for lesson in lessons:
         progress(f"grading: the {lesson} solution, quick and full mode")
         measured[lesson] = {}
         for quick in (True, False):
-            measure_solution(lesson, course=ROOT, out=scratch / lesson, quick=quick, again=True)
+            limits = measure_solution(lesson, course=ROOT, out=scratch / lesson, quick=quick,
+                                      again=True)
             measured[lesson][quick] = reference.cached(
                 reference.key(GradingCourse.open(ROOT), lesson, quick))
-    return measured
+            if measured[lesson][quick] is None:
+                failed.append(f"{lesson}, {'quick' if quick else 'full'} mode: {limits.basis}")
+    return measured, failed
 
 
 def lesson_rows(measured: dict[str, Modes]) -> list[Measurement]:
@@ -203,8 +208,9 @@ def measure(assignment: str, students: tuple[str, ...], reps: int, workers: int,
     n = len(list(submissions.iterdir()))
     course = stock_course(assignment, submissions, scratch)
     measured: dict[str, Modes] = {}
+    failed: list[str] = []
     if reference:
-        measured = measure_lessons(sorted({assignment, *lessons}), scratch / "lessons")
+        measured, failed = measure_lessons(sorted({assignment, *lessons}), scratch / "lessons")
     runs: dict[str, list[Run]] = {kind: [] for kind in KINDS}
     for rep in range(reps):
         order = KINDS[rep % 3:] + KINDS[:rep % 3]
@@ -291,6 +297,8 @@ def measure(assignment: str, students: tuple[str, ...], reps: int, workers: int,
            "each submission's limits come from). The job in quick mode is the whole of it "
            "(sandbox, autograde, feedback); the lesson's run is the full-mode notebook from "
            "kernel start to shutdown, as a student runs it."] if lessons else []),
+        *([f"**Not measured** (the solution could not be graded): {'; '.join(failed)}."]
+          if failed else []),
     ]
     intro = (
         f"The same {n} submissions of `{assignment}` graded by stock nbgrader, one at a time, "

@@ -15,6 +15,10 @@ from traitlets.config import Config
 
 from autograder.common.text import error_line, last_line
 
+# Every step nbgrader's handler wraps for one submission (BaseConverter.convert_notebooks).
+STEPS = ("init_destination", "run_pre_convert_hook", "init_assignment",
+         "convert_single_notebook", "set_permissions", "run_post_convert_hook")
+
 
 @dataclass(frozen=True, kw_only=True)
 class Converted:
@@ -33,21 +37,18 @@ def run_converter(converter: type, config: Config, assignment: str, student: str
 
     failures: list[BaseException] = []
 
-    def recorded(step, *args, **kwargs):
-        try:
-            return step(*args, **kwargs)
-        except Exception as exc:  # nbgrader's handler logs it and raises something generic
-            failures.append(exc)
-            raise
+    def recorded(step):
+        def method(self, *args, **kwargs):
+            try:
+                return step(self, *args, **kwargs)
+            except Exception as exc:  # nbgrader's handler logs it, raises something generic
+                failures.append(exc)
+                raise
+        return method
 
-    class Recording(converter):
-        def init_assignment(self, *args, **kwargs):
-            return recorded(super().init_assignment, *args, **kwargs)
-
-        def convert_single_notebook(self, *args, **kwargs):
-            return recorded(super().convert_single_notebook, *args, **kwargs)
-
-    Recording.__name__ = converter.__name__  # nbgrader's config sections use the class name
+    # converter.__name__: nbgrader's config sections use the class name
+    Recording = type(converter.__name__, (converter,),
+                     {name: recorded(getattr(converter, name)) for name in STEPS})
     coursedir = CourseDirectory(config=config)
     coursedir.assignment_id, coursedir.student_id = assignment, student
     app = Recording(coursedir=coursedir, config=config)
