@@ -290,7 +290,7 @@ def measure(assignment: str, students: tuple[str, ...], reps: int, workers: int,
         "(`nbgrader generate_assignment`), ours makes its own inside the timed command.",
         "Quick mode measures less where a lesson's measurement cells read AUTOGRADER_QUICK "
         "(`autograder.course.measure`), and leaves the code cells after a notebook's last graded "
-        "cell unrun (`TimedExecute.skip_tail`: the concept snapshot and Going further). What "
+        "cell unrun (`TimedExecute.skip_tail_of`: the concept snapshot and Going further). What "
         "is left is the work grading needs: imports, training, and the tests, most of whose "
         "time is the fresh, sandboxed processes that reload each saved file.",
         *(["Per lesson: the solution graded once in each mode, one at a time (the measurement "
