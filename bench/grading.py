@@ -164,6 +164,7 @@ def measure_lessons(lessons: list[str], scratch: Path) -> tuple[dict[str, Modes]
     from autograder.grading import reference
     from autograder.grading.orchestrator import measure_solution
 
+    course = GradingCourse.open(ROOT)
     measured: dict[str, Modes] = {}
     failed = []
     for lesson in lessons:
@@ -173,7 +174,7 @@ def measure_lessons(lessons: list[str], scratch: Path) -> tuple[dict[str, Modes]
             limits = measure_solution(lesson, course=ROOT, out=scratch / lesson, quick=quick,
                                       again=True)
             measured[lesson][quick] = reference.cached(
-                reference.key(GradingCourse.open(ROOT), lesson, quick))
+                reference.key(course, lesson, quick))
             if measured[lesson][quick] is None:
                 failed.append(f"{lesson}, {'quick' if quick else 'full'} mode: {limits.basis}")
     return measured, failed

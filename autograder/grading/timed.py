@@ -102,6 +102,8 @@ class TimedExecute(Execute):
         self._watch = None
         skip = self.skip_tail_of and self._name == self.skip_tail_of
         self._tail = last_graded(nb) + 1 if skip else len(nb.cells)
+        self._note_at = next((i for i in range(self._tail, len(nb.cells))
+                              if nb.cells[i].cell_type == "code"), -1)
         start = time.perf_counter()
         try:
             return super().preprocess(nb, resources, km)
@@ -116,7 +118,7 @@ class TimedExecute(Execute):
     async def async_execute_cell(self, cell, cell_index, execution_count=None,
                                  store_history=True):
         if cell_index >= self._tail:
-            if cell.cell_type == "code" and cell_index == self.first_code_in_tail():
+            if cell_index == self._note_at:
                 cell.outputs = [new_output("stream", name="stdout", text=TAIL_NOTE)]
             return cell
         if self.progress_file:
@@ -140,10 +142,6 @@ class TimedExecute(Execute):
 
     execute_cell = run_sync(async_execute_cell)  # nbclient's is bound to its own method
 
-    def first_code_in_tail(self) -> int:
-        return next((i for i, c in enumerate(self.nb.cells)
-                     if i >= self._tail and c.cell_type == "code"), -1)
-
     def mark_stopped(self, cell, what: str) -> None:
         """The interrupt's KeyboardInterrupt becomes what nbgrader's timeout would say."""
         message = f"the cell was stopped after {self.cell_limit:g} s of {what}"
@@ -160,7 +158,8 @@ def last_graded(nb) -> int:
 
 def last_notebook(folder: Path) -> str:
     """The name (no extension) of the notebook autograde runs last: it runs them sorted."""
-    return max((p.name for p in Path(folder).glob("*.ipynb")), default=".ipynb")[:-len(".ipynb")]
+    last = max(Path(folder).glob("*.ipynb"), key=lambda p: p.name, default=None)
+    return last.stem if last else ""
 
 
 def use_timed_execute(config, timing_file: str, progress_file: str = "",
