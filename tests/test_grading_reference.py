@@ -19,6 +19,13 @@ def test_the_cache_key_follows_the_source_the_mode_and_the_settings(tmp_path):
     assert reference.key(course, ASSIGNMENT, quick=True) != first
 
 
+def test_the_cache_key_follows_the_graders_own_code(tmp_path, monkeypatch):
+    course = GradingCourse.open(make_course(tmp_path / "course"))
+    first = reference.key(course, ASSIGNMENT, quick=True)
+    monkeypatch.setattr(reference, "grader_digest", lambda: "another version")
+    assert reference.key(course, ASSIGNMENT, quick=True) != first
+
+
 def test_a_measurement_is_stored_and_found_again(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert reference.cached("k") is None

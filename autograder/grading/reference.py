@@ -3,13 +3,15 @@
 The source notebooks (solutions and hidden tests) are graded once like a submission, in the
 same sandbox and mode, and its CPU and wall-clock time become the basis of every submission's
 limits (`JobLimits.from_reference`). The measurement is kept in a small cache keyed by the
-source notebooks, the course's settings, the mode and the machine, so it is paid once per
+source notebooks, the course's settings, the mode, the machine and the grader's own code, so it
+is paid once per
 version of an assignment, not once per run (a grade-on-submit service grading one student at a
 time pays it on the first submission only).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -32,8 +34,21 @@ class Reference:
     execute_seconds: float = 0.0  # of which the notebook's own run, kernel start to shutdown
 
 
+@functools.cache
+def grader_digest() -> str:
+    """The grader's own code (this package, lesson helpers included): a new version may run
+    the same solution in a different time, as quick mode's tail skip did."""
+    package = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        h.update(str(path.relative_to(package)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def key(course: GradingCourse, assignment: str, quick: bool) -> str:
-    """What the solution's run time depends on: its notebooks, the settings, mode and machine."""
+    """What the solution's run time depends on: its notebooks, the settings, mode, machine and
+    grader."""
     from nbgrader import __version__
 
     h = hashlib.sha256()
@@ -44,7 +59,8 @@ def key(course: GradingCourse, assignment: str, quick: bool) -> str:
             h.update(str(path.relative_to(course.root)).encode())
             with open(path, "rb") as f:
                 h.update(hashlib.file_digest(f, "sha256").digest())
-    h.update(repr((quick, platform.node(), os.cpu_count(), sys.version, __version__)).encode())
+    h.update(repr((quick, platform.node(), os.cpu_count(), sys.version, __version__,
+                   grader_digest())).encode())
     return h.hexdigest()[:32]
 
 
