@@ -10,13 +10,14 @@ COURSE_ID = "tiny-course"
 
 
 def make_gradebook(path: Path, assignments: dict[str, dict[str, float]],
-                   scores: dict[tuple[str, str], dict[str, float]],
+                   scores: dict[tuple[str, str], dict[str, float | None]],
                    manual: dict[tuple[str, str, str], float] | None = None,
                    penalties: dict[tuple[str, str], float] | None = None,
                    course_id: str = COURSE_ID) -> str:
     """assignments: name -> {grade cell: max score} (one notebook named like the assignment);
-    scores: (assignment, student) -> {cell: auto score}; manual: (assignment, student, cell)
-    -> manual score; penalties: (assignment, student) -> late penalty. Returns the db url."""
+    scores: (assignment, student) -> {cell: auto score, or None for none yet}; manual:
+    (assignment, student, cell) -> manual score; penalties: (assignment, student) -> late
+    penalty. Returns the db url."""
     url = sqlite_url(new_gradebook(path))
     with opened(url, course_id) as gb:
         for name, cells in assignments.items():

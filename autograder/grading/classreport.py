@@ -11,7 +11,10 @@ Written by every `grade` run next to the other reports, for the whole class's la
 
 Scores come from the gradebook (manual grades included), through nbgrader's API; mistakes from
 the autograded notebooks' outputs of the test cells that lost points, as the feedback pages
-find them (`feedback.named_mistakes`).
+find them (`feedback.named_mistakes`). A cell nobody has scored yet (a task cell awaiting its
+manual grade, or every cell of a submission the grader could not grade: a timeout on its retry,
+an error) has lost nothing yet: it is counted as awaiting a grade, and a submission with no
+score at all is named as not graded automatically, never shown as a class-wide loss.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ class CellLoss:
     lost: float  # points lost, summed over the students
     students: int  # students graded on it
     failed: int  # students who lost points on it
+    pending: int = 0  # graded students whose cell has no score yet (a manual grade to give)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,9 +59,14 @@ class Found:
 @dataclass(frozen=True, kw_only=True)
 class ClassReport:
     assignment: str
-    students: int
+    students: int  # submissions in the gradebook
     found: tuple[Found, ...]  # most students first
     cells: tuple[CellLoss, ...]  # in the notebooks' order
+    ungraded: tuple[str, ...] = ()  # submissions without any score: not graded automatically
+
+    @property
+    def graded(self) -> int:
+        return self.students - len(self.ungraded)
 
 
 def collect(course: GradingCourse, assignment: str) -> ClassReport:
@@ -65,6 +74,8 @@ def collect(course: GradingCourse, assignment: str) -> ClassReport:
     from nbgrader.api import MissingEntry
 
     losses: dict[tuple[str, str], list[tuple[str, float, float]]] = {}
+    pending: dict[tuple[str, str], int] = {}
+    ungraded: list[str] = []
     seen: dict[str, tuple[set[str], set[str]]] = {}
     with opened(course.db_url, course.course_id) as gb:
         try:
@@ -75,14 +86,20 @@ def collect(course: GradingCourse, assignment: str) -> ClassReport:
                  for cell in [*nb.grade_cells, *nb.task_cells] if cell.max_score]
         submissions = sorted(definition.submissions, key=lambda s: s.student_id)
         for sub in submissions:
+            scored, unscored = False, []
             for nb in sub.notebooks:
                 failed = set()
                 for grade in nb.grades:
-                    if grade.max_score:
-                        losses.setdefault((nb.name, grade.name), []).append(
-                            (sub.student_id, float(grade.score), float(grade.max_score)))
-                        if grade.score < grade.max_score:
-                            failed.add(grade.name)
+                    if not grade.max_score:
+                        continue
+                    if grade.auto_score is None and grade.manual_score is None:
+                        unscored.append((nb.name, grade.name))
+                        continue
+                    scored = True
+                    losses.setdefault((nb.name, grade.name), []).append(
+                        (sub.student_id, float(grade.score), float(grade.max_score)))
+                    if grade.score < grade.max_score:
+                        failed.add(grade.name)
                 path = course.path("autograded_directory", sub.student_id, assignment) / \
                     f"{nb.name}.ipynb"
                 for grade_id, ids in notebook_mistakes(path, failed).items():
@@ -90,18 +107,24 @@ def collect(course: GradingCourse, assignment: str) -> ClassReport:
                         students, cells = seen.setdefault(mistake_id, (set(), set()))
                         students.add(sub.student_id)
                         cells.add(grade_id)
+            if unscored and not scored:
+                ungraded.append(sub.student_id)
+            else:
+                for cell in unscored:
+                    pending[cell] = pending.get(cell, 0) + 1
         n_students = len(submissions)
     cells = tuple(CellLoss(notebook=nb, grade_id=cell, max_score=most,
                            lost=sum(m - s for _, s, m in losses.get((nb, cell), [])),
                            students=len(losses.get((nb, cell), [])),
-                           failed=sum(s < m for _, s, m in losses.get((nb, cell), [])))
+                           failed=sum(s < m for _, s, m in losses.get((nb, cell), [])),
+                           pending=pending.get((nb, cell), 0))
                   for nb, cell, most in order)
     found = sorted((Found(mistake=mistakes.get(m), students=tuple(sorted(students)),
                           cells=tuple(sorted(cells)))
                     for m, (students, cells) in seen.items()),
                    key=lambda f: (-len(f.students), f.mistake.id))
     return ClassReport(assignment=assignment, students=n_students, found=tuple(found),
-                       cells=cells)
+                       cells=cells, ungraded=tuple(ungraded))
 
 
 def notebook_mistakes(path: Path, failed: set[str]) -> dict[str, list[str]]:
@@ -139,7 +162,7 @@ def plot(report: ClassReport, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(max(4.0, 0.9 * len(names) + 2), 3.6))
     try:
         bars(ax, names, [c.lost for c in report.cells],
-             label=f"points lost, summed over {report.students} students (points)", log=False)
+             label=f"points lost, summed over {report.graded} students (points)", log=False)
         for text, cell in zip(ax.texts, report.cells, strict=False):
             text.set_text(f"{cell.lost:g} of {cell.max_score * cell.students:g} points\n"
                           f"({cell.failed} of {cell.students} students)")
@@ -166,6 +189,14 @@ def write_html(report: ClassReport, path: Path, png: Path, base: str) -> Path:
     lost = ", ".join(f"{c.grade_id} {c.lost:g} of {c.max_score * c.students:g} points"
                      for c in report.cells)
     alt = f"Bar chart of the points lost per test cell, summed over the class: {lost}."
+    graded = f"{report.graded} of {report.students} submissions graded"
+    if report.ungraded:
+        graded += (f"; not graded automatically (stopped at a limit twice, or failed), so "
+                   f"flagged in formgrader for a manual grade and left out below: "
+                   f"{html.escape(', '.join(report.ungraded))}")
+    awaiting = [f"{html.escape(c.grade_id)} ({c.pending})" for c in report.cells if c.pending]
+    if awaiting:
+        graded += f"; cells awaiting a manual grade (students): {', '.join(awaiting)}"
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>{html.escape(report.assignment)}: mistakes across the class</title>
@@ -173,7 +204,7 @@ def write_html(report: ClassReport, path: Path, png: Path, base: str) -> Path:
 td, th {{border: 1px solid #ccc; padding: 0.3em 0.5em; vertical-align: top;}}
 td.n {{text-align: right;}}</style></head><body>
 <h1>{html.escape(report.assignment)}: mistakes across the class</h1>
-<p>{report.students} students graded. Each mistake was named by a test that lost points.</p>
+<p>{graded}. Each mistake was named by a test that lost points.</p>
 {table}
 <h2>Points lost per test cell</h2>
 <p><img src="data:image/png;base64,{image}" alt="{html.escape(alt)}" style="max-width: 100%">
