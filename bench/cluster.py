@@ -16,6 +16,7 @@ The figures are per job and per outcome, so docs/scaling.md projects larger clas
 
 from __future__ import annotations
 
+import os
 import statistics
 import tempfile
 import time
@@ -84,7 +85,7 @@ def measure(students: tuple[str, ...], reps: int, merged: int, scratch: Path) ->
     submissions = sample_submissions(ASSIGNMENT, students, scratch / "class")
     n = len(students)
     cluster = dask_cluster.start(WORKERS, idle_timeout=IDLE)
-    server = postgres.start()
+    server = postgres.start(owner=os.getpid())
     try:
         runs = grade_both(submissions, cluster.address, server, scratch, reps)
         progress(f"cluster: merging {merged} outcomes into SQLite and PostgreSQL")

@@ -26,7 +26,7 @@ def unavailable(reason: str):
 @pytest.fixture(scope="session")
 def postgres_server():
     try:
-        server = postgres.start()
+        server = postgres.start(owner=os.getpid())
     except Unavailable as exc:
         unavailable(str(exc))
     yield server

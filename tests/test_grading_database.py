@@ -7,6 +7,7 @@ again), and the same submission merged by two grade runs at once (one row, nothi
 """
 
 import csv
+import os
 import subprocess
 import sys
 import threading
@@ -134,7 +135,7 @@ class NoJobs:
 def test_a_server_stopped_during_the_merge_loses_nothing_and_resume_finishes(
         course, tmp_path, monkeypatch, dask_scheduler):
     """On a server of its own, which it stops; the jobs run on the shared cluster."""
-    server = postgres.start()
+    server = postgres.start(owner=os.getpid())
     executor = DaskExecutor(dask_scheduler.address)
     try:
         url = server.create_database("gradebook")

@@ -2,12 +2,15 @@
 
 import os
 import pwd
+import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import psutil
 import pytest
 
+from autograder import services
 from autograder.services import HOST, postgres
 
 
@@ -61,7 +64,35 @@ def test_nbgrader_keeps_a_gradebook_in_it(gradebook_url):
 
 
 def test_stop_ends_the_server_and_removes_its_data():
-    server = postgres.start()
+    server = postgres.start(owner=os.getpid())
     assert server.running() and server.answers()
     server.stop()
     assert not server.running() and not Path(server.folder).exists()
+
+
+def test_a_server_whose_owner_is_killed_stops_and_is_removed():
+    """A test run killed before its fixture can stop the server leaves nothing behind."""
+    owner = subprocess.Popen(["sleep", "600"])
+    server = postgres.start(owner=owner.pid)
+    try:
+        assert server.answers()
+        owner.kill()
+        owner.wait()
+        deadline = time.monotonic() + 45  # fast shutdown, else SIGKILL after 30 s
+        while (server.running() or Path(server.folder).exists()) and \
+                time.monotonic() < deadline:
+            time.sleep(0.2)  # the watchdog works on its own: nothing to wait on here
+        assert not server.running(), "the server outlived its owner"
+        assert not Path(server.folder).exists(), "the server's folder was left behind"
+    finally:
+        server.stop()
+
+
+def test_the_watchdog_leaves_when_the_server_stops_first():
+    server = postgres.start(owner=os.getpid())
+    watchdogs = [p for p in psutil.process_iter(["cmdline"])
+                 if services._WATCHDOG in (p.info["cmdline"] or [])
+                 and str(server.pid) in (p.info["cmdline"] or [])]
+    assert len(watchdogs) == 1
+    server.stop()
+    watchdogs[0].wait(timeout=10)  # psutil: raises TimeoutExpired if it is still there

@@ -5,7 +5,9 @@
 
 `autograder cluster start` (`make cluster`) starts both and `autograder cluster stop`
 (`make cluster-stop`) ends them; the tests start their own as fixtures. Every process runs in
-a session of its own, so stopping it ends everything it started.
+a session of its own, so stopping it ends everything it started. A server started for a
+process that may be killed before it can stop it (a test run) gets a watchdog
+(`stop_with_owner`) that stops it when that process ends.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -77,3 +80,39 @@ def start_session(command: list[str], log: Path, **popen) -> subprocess.Popen:
     with open(log, "ab") as out:
         return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True, **popen)
+
+
+# The watchdog: waits on pidfds (no polling, no pid reuse) for the owner or the server to end;
+# if the owner went first, stops the server as `stop_session` would, then removes its folder.
+# The pidfds are opened by the caller and inherited, so an owner that dies at once still counts.
+_WATCHDOG = """
+import os, select, shutil, signal, sys
+owner, server, pid, sig = map(int, sys.argv[1:5])
+folder = sys.argv[5]
+ready, _, _ = select.select([owner, server], [], [])
+if server not in ready:
+    try:
+        os.kill(pid, sig)
+        if not select.select([server], [], [], 30)[0]:
+            os.killpg(pid, signal.SIGKILL)
+            select.select([server], [], [], 10)
+    except ProcessLookupError:
+        pass
+    shutil.rmtree(folder, ignore_errors=True)
+"""
+
+
+def stop_with_owner(owner: int, server: int, sig: int, folder: Path) -> subprocess.Popen:
+    """A watchdog in a session of its own: when `owner` ends before `server`, it sends `sig`
+    to `server` (SIGKILL to its group after 30 s) and removes `folder`. It exits by itself
+    when the server ends first. Linux only (pidfds)."""
+    fds = (os.pidfd_open(owner), os.pidfd_open(server))
+    try:
+        return subprocess.Popen([sys.executable, "-I", "-c", _WATCHDOG, *map(str, fds),
+                                 str(server), str(int(sig)), str(folder)],
+                                pass_fds=fds, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+    finally:
+        for fd in fds:
+            os.close(fd)

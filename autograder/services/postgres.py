@@ -30,6 +30,7 @@ from autograder.services import (
     free_port,
     start_session,
     stop_session,
+    stop_with_owner,
     wait_for,
 )
 
@@ -151,8 +152,11 @@ class Postgres:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def start(port: int = 0, *, timeout: float = 60) -> Postgres:
-    """A new server in a new temporary folder, listening on 127.0.0.1:`port` (0: a free one)."""
+def start(port: int = 0, *, timeout: float = 60, owner: int | None = None) -> Postgres:
+    """A new server in a new temporary folder, listening on 127.0.0.1:`port` (0: a free one).
+
+    With `owner` (a pid), the server is fast-shut-down and its folder removed when that process
+    ends, even killed: a test run's server does not outlive it."""
     binaries = bin_dir()
     as_user = _run_as()
     folder = Path(tempfile.mkdtemp(prefix="autograder-postgres-"))
@@ -170,7 +174,10 @@ def start(port: int = 0, *, timeout: float = 60) -> Postgres:
     if done.returncode != 0:
         shutil.rmtree(folder, ignore_errors=True)
         raise Unavailable(f"initdb failed: {(done.stderr or done.stdout).strip()[-300:]}")
-    return serve(folder, port or free_port(), password, timeout=timeout)
+    server = serve(folder, port or free_port(), password, timeout=timeout)
+    if owner is not None:
+        stop_with_owner(owner, server.pid, SHUTDOWN["fast"], folder)
+    return server
 
 
 def serve(folder: Path, port: int, password: str, *, timeout: float = 60) -> Postgres:
