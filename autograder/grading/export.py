@@ -24,10 +24,14 @@ Formats, as each system documents its import:
   then one column per assignment headed `Title (ID)` with Canvas's assignment id (a heading
   without an id makes Canvas create the assignment on import), and a `Points Possible` row
   first. Canvas matches students on `ID` (its user id, the roster's `lms_id`), else on the SIS
-  ids.
+  ids. The Ohio State University's guide to importing into Canvas grades lists the same
+  identity columns and says a new assignment column creates an assignment
+  (https://teaching.resources.osu.edu/toolsets/carmencanvas/guides/calculating-final-grades/import-csv-file-carmen-grades).
 - Moodle ("Import grades", Moodle docs, https://docs.moodle.org/en/Import_grades): a CSV with a
   header row, one column identifying the user, mapped on import to a user field ("Email
   address", "Username" or "ID number"), and one column per grade item, mapped to it by name.
+  Moodle's own mapping form offers exactly these as "Map to" (`useremail`, `username`,
+  `useridnumber`, besides its internal `userid`: grade/import/grade_import_form.php).
 - csv: `student`, the roster's name, then one column per assignment (points).
 """
 
