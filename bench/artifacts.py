@@ -280,6 +280,63 @@ def time_verify(artifacts: list[Artifact], repeats: int) -> tuple[list[Measureme
     return rows, notes
 
 
+# ------------------------------------------------------- checks in one process
+
+CHECKS_PER_PROCESS = 5
+# A lesson's kernel: one process checks file after file (verify_file is check_artifact's flow).
+REPEATED = """
+import json, sys, time
+from pathlib import Path
+import numpy as np
+from autograder.artifacts.verification import Expected, verify_file
+path, inputs, expected = map(Path, sys.argv[1:4])
+n, warm = sys.argv[4:6]
+want = Expected(outputs=np.load(expected, allow_pickle=False))
+times = []
+for _ in range(int(n)):
+    start = time.perf_counter()
+    v = verify_file(path, inputs, lambda report: want, warm=warm == "warm")
+    assert v.identical, v.conclusion
+    times.append(time.perf_counter() - start)
+print(json.dumps(times))
+"""
+
+
+def time_repeated_checks(artifact: Artifact, repeats: int) -> tuple[list[Measurement], list[str]]:
+    """The same file checked CHECKS_PER_PROCESS times in one process, with a fresh child each
+    time and with warm children (artifacts.forkserver), in interleaved rounds. The first warm
+    check starts the server; the later ones are what a lesson's other checks cost."""
+    env = python_env()
+    first: list[float] = []
+    later: dict[str, list[float]] = {"warm": [], "fresh": []}
+    for round_ in range(repeats):
+        progress(f"artifacts: checks in one process, round {round_ + 1} of {repeats}")
+        for mode in ("warm", "fresh"):
+            done = run_command([sys.executable, "-c", REPEATED, str(artifact.path),
+                                str(artifact.inputs), str(artifact.expected),
+                                str(CHECKS_PER_PROCESS), mode], timeout=300, env=env)
+            try:
+                times = json.loads(done.stdout.strip().splitlines()[-1])
+            except (ValueError, IndexError):
+                return [], [f"{artifact.label}, checks in one process: not measured: "
+                            f"{done.problem or 'no result'}"]
+            later[mode].extend(times[1:])
+            if mode == "warm":
+                first.append(times[0])
+    fresh = Measurement(f"{artifact.label}: a later check in the same process, fresh child",
+                        "s", tuple(later["fresh"]), key="check-fresh-later",
+                        note=f"checks 2–{CHECKS_PER_PROCESS} of {CHECKS_PER_PROCESS}")
+    warm = Measurement(f"{artifact.label}: a later check in the same process, warm child",
+                       "s", tuple(later["warm"]), key="check-warm-later",
+                       goal=fresh.median / 3,
+                       note=f"forked from the warm server; goal = fresh ÷ 3 "
+                            f"({units.ratio(fresh.median / np.median(later['warm']))} "
+                            f"faster here)")
+    start_row = Measurement(f"{artifact.label}: the first warm check (starts the server)", "s",
+                            tuple(first), key="check-warm-first", note="once per process")
+    return [warm, fresh, start_row], []
+
+
 # ---------------------------------------------------------------------- inspect
 
 
@@ -357,6 +414,10 @@ def run(quick: bool = False) -> Section:
             artifacts = build(folder, quick)
         rows_checked = len(np.load(artifacts[0].expected))
         rows, notes = time_verify(artifacts, repeats)
+        pickled = next((a for a in artifacts if a.label.startswith("pickle")), None)
+        if pickled is not None and not pickled.problem:
+            check_rows, check_notes = time_repeated_checks(pickled, repeats)
+            rows, notes = rows + check_rows, notes + check_notes
         progress("artifacts: writing the large files for inspect")
         files = big_files(folder, quick)
         sizes = {name: path.stat().st_size for name, path in files.items()}
@@ -378,6 +439,12 @@ grader's own child loader on the file once, so it includes what loaders import l
 over a thousand torch modules that `import torch` does not). The import is timed in the same
 rounds as the verify, so each goal is computed here, not typed: the checker is judged on its
 own overhead, not on the size of scikit-learn or torch.
+
+**Checks in one process.** A lesson's kernel checks file after file. The pickle is checked
+{CHECKS_PER_PROCESS} times in one process, {repeats} rounds, with a fresh child each time and
+with a warm child: forked from a process that imported scikit-learn once
+(`autograder/artifacts/forkserver.py`), behind the same walls. A warm check must take at most
+a third of a fresh one, measured side by side.
 
 **Inspect throughput.** `autograder inspect` reads a file without running it. The
 large files hold a k-nearest-neighbours pipeline, which stores its training data

@@ -13,23 +13,32 @@ from autograder.artifacts import sandbox
 from autograder.artifacts.sandbox import GiB, Layer, SandboxLimits, run
 
 
-def python(code: str, tmp_path, limits: SandboxLimits | None = None):
+@pytest.fixture(params=[None, ()], ids=["fresh", "warm"])
+def warm(request) -> tuple[str, ...] | None:
+    """Each wall is tested around a fresh child and around a fork of the warm server
+    (autograder.artifacts.forkserver), which must build the same ones."""
+    return request.param
+
+
+def python(code: str, tmp_path, limits: SandboxLimits | None = None,
+           warm: tuple[str, ...] | None = None):
     """(result, stdout) of running code in the sandbox."""
-    result = run([sys.executable, "-I", "-c", code], tmp_path, limits or SandboxLimits())
+    result = run([sys.executable, "-I", "-B", "-c", code], tmp_path, limits or SandboxLimits(),
+                 warm=warm)
     return result, (tmp_path / "stdout.txt").read_text()
 
 
-def test_a_normal_run(tmp_path):
-    result, out = python("print('hello')", tmp_path)
+def test_a_normal_run(tmp_path, warm):
+    result, out = python("print('hello')", tmp_path, warm=warm)
     assert (result.returncode, result.timed_out, out) == (0, False, "hello\n")
     assert result.seconds > 0 and result.stderr_tail == ""
 
 
-def test_working_folder_and_scrubbed_environment(tmp_path, monkeypatch):
+def test_working_folder_and_scrubbed_environment(tmp_path, monkeypatch, warm):
     monkeypatch.setenv("GRADER_SECRET_TOKEN", "do-not-leak")
     monkeypatch.setenv("PYTHONPATH", "/somewhere")
     result, out = python("import os, json; print(json.dumps({'cwd': os.getcwd(), "
-                         "'env': dict(os.environ)}))", tmp_path)
+                         "'env': dict(os.environ)}))", tmp_path, warm=warm)
     import json
 
     seen = json.loads(out)
@@ -39,9 +48,9 @@ def test_working_folder_and_scrubbed_environment(tmp_path, monkeypatch):
     assert seen["env"]["OMP_NUM_THREADS"] == "1"
 
 
-def test_limits_are_set(tmp_path):
+def test_limits_are_set(tmp_path, warm):
     limits = SandboxLimits(memory_bytes=3 * GiB, cpu_seconds=7, file_bytes=5_000_000)
-    result, out = python("print(open('/proc/self/limits').read())", tmp_path, limits)
+    result, out = python("print(open('/proc/self/limits').read())", tmp_path, limits, warm)
     rows = {line[:26].strip(): line[26:].split() for line in out.splitlines()[1:] if line}
     assert rows["Max address space"][0] == str(3 * GiB)
     assert rows["Max cpu time"][0] == "7"
@@ -50,40 +59,40 @@ def test_limits_are_set(tmp_path):
     assert int(rows["Max processes"][0]) > 0
 
 
-def test_memory_limit_stops_a_huge_allocation(tmp_path):
+def test_memory_limit_stops_a_huge_allocation(tmp_path, warm):
     result, out = python("""
 try:
     block = bytearray(8 * 1024**3)
     print('allocated')
 except MemoryError:
     print('MemoryError')
-""", tmp_path, SandboxLimits(memory_bytes=1 * GiB))
+""", tmp_path, SandboxLimits(memory_bytes=1 * GiB), warm)
     assert out.strip() == "MemoryError"
 
 
-def test_cpu_limit_kills_a_busy_loop(tmp_path):
+def test_cpu_limit_kills_a_busy_loop(tmp_path, warm):
     result, _ = python("while True: pass", tmp_path,
-                       SandboxLimits(cpu_seconds=1, wall_seconds=60))
+                       SandboxLimits(cpu_seconds=1, wall_seconds=60), warm)
     assert not result.timed_out  # the CPU limit stopped it, not the wall clock
     assert result.returncode is not None and result.returncode < 0  # killed by SIGXCPU
 
 
-def test_file_size_limit(tmp_path):
+def test_file_size_limit(tmp_path, warm):
     result, out = python("""
 try:
     open('big.bin', 'wb').write(bytes(3_000_000))
     print('wrote')
 except OSError as exc:
     print(type(exc).__name__, exc.errno)
-""", tmp_path, SandboxLimits(file_bytes=1_000_000))
+""", tmp_path, SandboxLimits(file_bytes=1_000_000), warm)
     assert out.startswith("OSError 27")  # EFBIG: File too large
 
 
-def test_wall_clock_timeout_kills_the_whole_group(tmp_path):
+def test_wall_clock_timeout_kills_the_whole_group(tmp_path, warm):
     marker = tmp_path / "grandchild_alive"
     code = (f"import subprocess, time; subprocess.Popen(['sh', '-c', "
             f"'sleep 3; touch {marker}']); time.sleep(60)")
-    result, _ = python(code, tmp_path, SandboxLimits(wall_seconds=1))
+    result, _ = python(code, tmp_path, SandboxLimits(wall_seconds=1), warm)
     assert result.timed_out and result.returncode is None
     time.sleep(3.5)
     assert not marker.exists()  # the grandchild died with its group
@@ -96,7 +105,7 @@ def test_while_waiting_overlaps_with_the_child(tmp_path):
     assert result.returncode == 0 and len(seen) == 1
 
 
-def test_no_network_when_the_os_allows_it(tmp_path):
+def test_no_network_when_the_os_allows_it(tmp_path, warm):
     server = socket.create_server(("127.0.0.1", 0))
     port = server.getsockname()[1]
     try:
@@ -107,7 +116,7 @@ try:
     print('connected')
 except OSError as exc:
     print('refused', exc.errno)
-""", tmp_path)
+""", tmp_path, warm=warm)
     finally:
         server.close()
     if not sandbox.network_isolation_available():
@@ -123,18 +132,18 @@ def test_isolation_probe_is_cached():
     assert sandbox.network_isolation_available.cache_info().hits == hits + 1
 
 
-def test_each_result_lists_the_layers_the_child_had(tmp_path):
-    result, _ = python("pass", tmp_path)
+def test_each_result_lists_the_layers_the_child_had(tmp_path, warm):
+    result, _ = python("pass", tmp_path, warm=warm)
     assert result.layers == sandbox.available_layers()
     assert {Layer.FOLDER, Layer.ENVIRONMENT, Layer.TIMEOUT, Layer.PROCESS_GROUP,
             Layer.LIMITS} <= set(result.layers)  # on Linux
     assert result.network_isolated == (Layer.NETWORK in result.layers)
 
 
-def test_without_rlimits_the_child_still_runs_without_that_layer(tmp_path, monkeypatch):
+def test_without_rlimits_the_child_still_runs_without_that_layer(tmp_path, monkeypatch, warm):
     """Where the OS has no `resource` module (Windows), the sandbox leaves the limits out."""
     monkeypatch.setattr(sandbox, "resource", None)
-    result, out = python("print('ran')", tmp_path)
+    result, out = python("print('ran')", tmp_path, warm=warm)
     assert out == "ran\n" and Layer.LIMITS not in result.layers
 
 

@@ -1,6 +1,6 @@
 """Tests for bench.artifacts: each verify goal is computed from the same run's import time,
-the loader's imports are recorded by running it, inspect reports MB/s, and a verify that
-fails is a note, not a row."""
+the loader's imports are recorded by running it, checks in one process are timed warm and
+fresh side by side, inspect reports MB/s, and a verify that fails is a note, not a row."""
 
 from __future__ import annotations
 
@@ -28,6 +28,14 @@ def test_quick_run_verifies_pickle_and_onnx_with_computed_goals(section):
     onnx_row = rows["ONNX (skl2onnx): verify"]
     assert onnx_row.goal == artifacts.ONNX_GOAL and onnx_row.median > 0
     assert not any(name.startswith("ONNX") and "import" in name for name in rows)
+
+
+def test_quick_run_times_checks_in_one_process_warm_and_fresh(section):
+    rows = {m.key: m for m in section.measurements if m.key.startswith("check-")}
+    assert set(rows) == {"check-warm-later", "check-fresh-later", "check-warm-first"}
+    per_run = artifacts.CHECKS_PER_PROCESS - 1  # the first check of a process is apart
+    assert rows["check-warm-later"].n == rows["check-fresh-later"].n == per_run
+    assert rows["check-warm-later"].goal == pytest.approx(rows["check-fresh-later"].median / 3)
 
 
 def test_quick_run_measures_inspect_throughput(section):

@@ -22,6 +22,8 @@ from autograder.artifacts.enums import ErrorKind, Format, Stage
 from autograder.common.text import last_line
 
 CHILD = "import autograder.artifacts.child; autograder.artifacts.child.main()"
+# Loaded with scikit-learn, which a warm child has imported already (artifacts.forkserver).
+WARM_FORMATS = frozenset({Format.PICKLE, Format.JOBLIB, Format.SKOPS})
 MAX_STATUS = 1 << 20
 
 
@@ -70,6 +72,13 @@ def child_command(report: Report, inputs: Path, out: Path, *, method: str, trust
     return command
 
 
+def _warm_modules(fmt: str) -> tuple[str, ...] | None:
+    """What a warm child of this format needs imported (None: a fresh child instead)."""
+    from autograder.artifacts.child import PREIMPORT
+
+    return tuple(PREIMPORT.get(fmt, ())) if fmt in WARM_FORMATS else None
+
+
 def _read_status(folder: Path) -> dict | None:
     path = folder / "status.json"
     if not path.is_file() or path.stat().st_size > MAX_STATUS:
@@ -86,7 +95,7 @@ def _read_status(folder: Path) -> dict | None:
 
 def reload(report: Report, inputs: Path, *, method: str = "predict",
            limits: SandboxLimits | None = None, trusted=(), model_class: str = "",
-           model_kwargs: dict | None = None, while_waiting=None) -> Reloaded:
+           model_kwargs: dict | None = None, while_waiting=None, warm: bool = True) -> Reloaded:
     """Load `report.path` in the sandbox, call it on `inputs` (a save_inputs folder or a .npy
     file) and return its outputs. Refuses (ValueError) a report that is not loadable."""
     if not report.loadable:
@@ -95,7 +104,8 @@ def reload(report: Report, inputs: Path, *, method: str = "predict",
         work = Path(tmp)
         command = child_command(report, inputs, work, method=method, trusted=trusted,
                                 model_class=model_class, model_kwargs=model_kwargs)
-        ran = run(command, work, limits or SandboxLimits(), while_waiting=while_waiting)
+        ran = run(command, work, limits or SandboxLimits(), while_waiting=while_waiting,
+                  warm=_warm_modules(report.format) if warm else None)
         common = dict(layers=ran.layers, seconds=ran.seconds, returncode=ran.returncode)
         if ran.timed_out:
             return Reloaded(stage=Stage.TIMEOUT, **common)

@@ -131,23 +131,32 @@ def scrubbed_environment(workdir: Path) -> dict[str, str]:
     return env
 
 
+def process_limit(limits: SandboxLimits, layers: tuple[Layer, ...]) -> int:
+    """RLIMIT_NPROC for a child: counted here, in the parent, before it starts."""
+    return _user_tasks() + limits.extra_processes if Layer.LIMITS in layers else 0
+
+
+def enter(layers: tuple[Layer, ...], limits: SandboxLimits, nproc: int) -> None:
+    """In the child, before it runs anything: the network namespace and the resource limits
+    of `layers` (a fork's CPU time starts at zero, so the CPU limit is the child's own).
+    No imports, no output: it runs between fork and exec."""
+    if Layer.NETWORK in layers:
+        _unshare_network()
+    if Layer.LIMITS in layers:
+        cpu = max(1, int(limits.cpu_seconds))
+        isolation.lower_rlimit(resource.RLIMIT_AS, limits.memory_bytes)
+        isolation.lower_rlimit(resource.RLIMIT_CPU, cpu, cpu + 5)
+        isolation.lower_rlimit(resource.RLIMIT_FSIZE, limits.file_bytes)
+        isolation.lower_rlimit(resource.RLIMIT_NPROC, nproc)
+        isolation.lower_rlimit(resource.RLIMIT_CORE, 0)
+
+
 def _preexec(limits: SandboxLimits, layers: tuple[Layer, ...]):
     """What the child does between fork and exec to enter `layers`, or None if nothing."""
     if Layer.LIMITS not in layers and Layer.NETWORK not in layers:
         return None
-    nproc = _user_tasks() + limits.extra_processes if Layer.LIMITS in layers else 0
-
-    def setup() -> None:  # runs in the child between fork and exec: no imports, no output
-        if Layer.NETWORK in layers:
-            _unshare_network()
-        if Layer.LIMITS in layers:
-            cpu = max(1, int(limits.cpu_seconds))
-            isolation.lower_rlimit(resource.RLIMIT_AS, limits.memory_bytes)
-            isolation.lower_rlimit(resource.RLIMIT_CPU, cpu, cpu + 5)
-            isolation.lower_rlimit(resource.RLIMIT_FSIZE, limits.file_bytes)
-            isolation.lower_rlimit(resource.RLIMIT_NPROC, nproc)
-            isolation.lower_rlimit(resource.RLIMIT_CORE, 0)
-    return setup
+    nproc = process_limit(limits, layers)
+    return lambda: enter(layers, limits, nproc)
 
 
 def _fewer(layers: tuple[Layer, ...]):
@@ -161,13 +170,22 @@ def _fewer(layers: tuple[Layer, ...]):
 
 
 def run(argv: list[str], workdir: Path, limits: SandboxLimits = SandboxLimits(), *,
-        while_waiting=None) -> SandboxResult:
+        while_waiting=None, warm: tuple[str, ...] | None = None) -> SandboxResult:
     """Run argv in `workdir` under the limits; stdout and stderr go to files there.
 
     `while_waiting()`, if given, runs in this process while the child starts (the caller's
-    own imports and file reads overlap with the child's).
+    own imports and file reads overlap with the child's). `warm` (modules to have imported):
+    a `python -I -B -c CODE` command runs in a fork of `autograder.artifacts.forkserver`'s
+    process, which has imported scikit-learn and those modules already, behind the same
+    walls; where it cannot, in a new process as always.
     """
     workdir = Path(workdir)
+    if warm is not None:
+        from autograder.artifacts import forkserver
+
+        ran = forkserver.run(argv, workdir, limits, while_waiting=while_waiting, preload=warm)
+        if ran is not None:
+            return ran
     start = time.perf_counter()
     with open(workdir / "stdout.txt", "wb") as out, open(workdir / "stderr.txt", "wb") as err:
         attempts = list(_fewer(available_layers()))
@@ -192,9 +210,16 @@ def run(argv: list[str], workdir: Path, limits: SandboxLimits = SandboxLimits(),
         finally:
             isolation.kill_group(proc.pid)  # also anything it left running
             proc.wait()
-    seconds = time.perf_counter() - start
-    with open(workdir / "stderr.txt", "rb") as f:
-        f.seek(max(0, os.fstat(f.fileno()).st_size - 2000))
-        tail = f.read().decode("utf-8", "replace")
-    return SandboxResult(returncode=returncode, timed_out=timed_out, seconds=seconds,
-                         layers=layers, stderr_tail=tail)
+    return SandboxResult(returncode=returncode, timed_out=timed_out,
+                         seconds=time.perf_counter() - start, layers=layers,
+                         stderr_tail=stderr_tail(workdir))
+
+
+def stderr_tail(workdir: Path) -> str:
+    """The end of the child's stderr.txt, for diagnostics."""
+    try:
+        with open(workdir / "stderr.txt", "rb") as f:
+            f.seek(max(0, os.fstat(f.fileno()).st_size - 2000))
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""

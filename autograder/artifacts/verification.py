@@ -102,9 +102,11 @@ class Verification:
 def verify_file(path, inputs, expected: Callable[[Report], Expected], *,
                 method: str = "predict", output=None, rtol: float | None = None,
                 atol: float | None = None, timeout: float = 120.0, trusted=(),
-                max_bytes: int = DEFAULT_MAX_BYTES, rebuild: Rebuild = Rebuild()
-                ) -> Verification:
+                max_bytes: int = DEFAULT_MAX_BYTES, rebuild: Rebuild = Rebuild(),
+                warm: bool = True) -> Verification:
     """Run the flow of the module docstring on the file at `path`. Never raises for a bad file.
+    `warm=False` always starts a fresh child (`artifacts.forkserver` pays off only for a
+    process that checks more than one file).
 
     `inputs` is a .npy file or a `save_inputs` folder (a Path), or the array or DataFrame
     itself, written to a temporary folder once the file is found loadable. `expected(report)`
@@ -138,7 +140,7 @@ def verify_file(path, inputs, expected: Callable[[Report], Expected], *,
             inputs = Path(tmp) / "inputs"
         reloaded = reload(report, inputs, method=method, limits=limits, trusted=trusted,
                           model_class=rebuild.model_class, model_kwargs=rebuild.model_kwargs,
-                          while_waiting=compute_expected)
+                          while_waiting=compute_expected, warm=warm)
     want = reference.get("expected")
     if want is None:  # nothing to compare with: what the child did is beside the point
         return done(Conclusion.NO_EXPECTED, error=reference["error"])

@@ -89,7 +89,8 @@ def run(args) -> int:
                     _expected(args), method=args.method, output=args.output, rtol=args.rtol,
                     atol=args.atol, timeout=args.timeout, trusted=args.trust,
                     max_bytes=args.max_bytes,
-                    rebuild=Rebuild(model_class=args.model_class, model_kwargs=kwargs))
+                    rebuild=Rebuild(model_class=args.model_class, model_kwargs=kwargs),
+                    warm=False)  # one file per command: a warm server would only add its start
     report, reloaded, comparison = v.report, v.reloaded, v.comparison
     fields = {**report_fields(report), "identical": False, "n_rows": 0, "n_differ": None,
               "n_ties": 0, "max_abs_diff": None, "load_seconds": 0.0, "policy": "",

@@ -1,0 +1,287 @@
+"""A warm start for the sandboxed child: a process that has imported scikit-learn once, and
+forks a child for each check.
+
+A fresh `python -I` child spends about 1.3 s importing scikit-learn (scipy.stats and pandas
+come with it) before it reads a byte of the student's file, and a lesson runs many checks.
+The server is started on the first check that asks for it (`sandbox.run(..., warm=True)`),
+one per parent process, in its own temporary folder with the scrubbed environment a child
+gets; it imports `PRELOAD` and never opens an artifact itself. For each check it forks, and
+the fork, before it runs anything:
+- starts a session of its own (the timeout kills its whole group, as for a fresh child);
+- enters the same walls `sandbox.enter` builds for a fresh child: a new network namespace and
+  the resource limits (a fork's CPU time starts at zero, so the CPU limit is its own);
+- moves to the check's folder, takes the scrubbed environment made for it, and points stdin,
+  stdout and stderr where a fresh child's go;
+then runs the command's code as `python -I -B -c CODE ARGS` would. What differs from a fresh
+process is only what is already imported. If a wall cannot be built in the fork, or the
+server cannot start or has died, the caller runs the check in a fresh process instead
+(`run` returns None), so a check never runs with fewer walls than a fresh child would have.
+
+Linux only (fork after imports is not safe on macOS; Windows has no fork). The server exits
+when its parent closes the pipe (the parent ended) or after `IDLE_SECONDS` without a check.
+`AUTOGRADER_FORKSERVER=0` turns it off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from autograder.artifacts.sandbox import (
+    Layer,
+    SandboxLimits,
+    SandboxResult,
+    available_layers,
+    process_limit,
+    scrubbed_environment,
+    stderr_tail,
+)
+from autograder.common import isolation
+
+# What a scikit-learn pickle, joblib or skops file needs before its own estimator modules.
+PRELOAD = ("numpy", "joblib", "sklearn.base", "autograder.artifacts.child")
+IDLE_SECONDS = 300
+START_SECONDS = 60  # the server's imports before a fork, on a loaded machine
+REAP_SECONDS = 30  # from a fork's end to the server's word on it
+SERVE = "import autograder.artifacts.forkserver as f; f.serve()"
+
+
+def enabled() -> bool:
+    return (sys.platform == "linux" and hasattr(os, "fork")
+            and os.environ.get("AUTOGRADER_FORKSERVER", "1") != "0")
+
+
+def warm_code(argv: list[str]) -> str | None:
+    """The code of a `python -I -B -c CODE ...` command, which a fork can run; else None."""
+    prefix = [sys.executable, "-I", "-B", "-c"]
+    return argv[4] if len(argv) > 4 and argv[:4] == prefix else None
+
+
+class _Channel:
+    """Lines of JSON over the server's pipes, read with a deadline."""
+
+    def __init__(self, process: subprocess.Popen):
+        self.process = process
+        self.buffer = b""
+
+    def send(self, message: dict) -> None:
+        self.process.stdin.write(json.dumps(message).encode() + b"\n")
+        self.process.stdin.flush()
+
+    def receive(self, timeout: float) -> dict:
+        deadline = time.monotonic() + timeout
+        fd = self.process.stdout.fileno()
+        while b"\n" not in self.buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+                raise TimeoutError("the fork server did not answer in time")
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise EOFError("the fork server has exited")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return json.loads(line)
+
+
+class _Server:
+    def __init__(self):
+        self.folder = tempfile.TemporaryDirectory(prefix="autograder-forkserver-")
+        self.owner = os.getpid()
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-B", "-c", SERVE], cwd=self.folder.name,
+            env=scrubbed_environment(Path(self.folder.name)), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.channel = _Channel(self.process)
+
+    def alive(self) -> bool:
+        return self.owner == os.getpid() and self.process.poll() is None
+
+    def close(self) -> None:
+        isolation.kill_group(self.process.pid)
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            stream.close()
+        self.folder.cleanup()
+
+
+_server: _Server | None = None
+_lock = threading.Lock()
+
+
+def _get_server() -> _Server | None:
+    global _server
+    if _server is not None and not _server.alive():
+        if _server.owner == os.getpid():
+            _server.close()
+        _server = None
+    if _server is None:
+        try:
+            _server = _Server()
+        except OSError:
+            return None
+    return _server
+
+
+def _discard() -> None:
+    global _server
+    if _server is not None:
+        _server.close()
+        _server = None
+
+
+def run(argv: list[str], workdir: Path, limits: SandboxLimits, *, while_waiting=None,
+        preload: tuple[str, ...] = ()) -> SandboxResult | None:
+    """`argv` (a `python -I -B -c CODE ARGS` command) in a fork of the server, behind the walls
+    a fresh child would have; None, before anything ran, when it cannot (the caller then
+    starts a fresh process). The server imports `preload` first, once (skops.io alone takes
+    3 s). `while_waiting` runs only when this returns a result. One check at a time uses
+    the server: a check from another thread meanwhile gets None."""
+    code = warm_code(argv)
+    if code is None or not enabled() or not _lock.acquire(blocking=False):
+        return None
+    try:
+        server = _get_server()
+        return None if server is None else _run(server, code, argv[5:], workdir, limits,
+                                                while_waiting, preload)
+    except BaseException:  # an interrupt mid-check: the replies are out of step, start over
+        _discard()
+        raise
+    finally:
+        _lock.release()
+
+
+def _run(server: _Server, code: str, args: list[str], workdir: Path, limits: SandboxLimits,
+         while_waiting, preload: tuple[str, ...]) -> SandboxResult | None:
+    layers = available_layers()  # on Linux, the process group among them
+    start = time.perf_counter()
+    try:
+        server.channel.send({"code": code, "args": args, "workdir": str(workdir),
+                             "preload": list(preload), "layers": list(layers),
+                             "limits": asdict(limits), "nproc": process_limit(limits, layers)})
+        started = server.channel.receive(START_SECONDS)
+        if not started["walls"]:  # a wall could not be built: the fork ran nothing
+            server.channel.receive(REAP_SECONDS)
+            return None
+        pid = int(started["pid"])
+    except (OSError, EOFError, TimeoutError, ValueError, KeyError):
+        _discard()
+        return None
+    try:
+        if while_waiting is not None:
+            while_waiting()
+        remaining = max(0.0, limits.wall_seconds - (time.perf_counter() - start))
+        returncode, timed_out = _returncode(server, remaining), False
+    except TimeoutError:
+        returncode, timed_out = None, True
+    finally:
+        isolation.kill_group(pid)  # also anything it left running
+    if timed_out:
+        try:
+            _returncode(server, REAP_SECONDS)  # the server reaps the killed fork and says so
+        except TimeoutError:
+            _discard()
+    return SandboxResult(returncode=returncode, timed_out=timed_out,
+                         seconds=time.perf_counter() - start, layers=layers,
+                         stderr_tail=stderr_tail(workdir))
+
+
+def _returncode(server: _Server, timeout: float) -> int | None:
+    """The fork's exit code, once the server has reaped it (TimeoutError if not yet; a dead
+    server is discarded and gives None)."""
+    try:
+        return int(server.channel.receive(timeout)["returncode"])
+    except TimeoutError:  # an OSError too, but the server may still answer
+        raise
+    except (OSError, EOFError, ValueError, KeyError):
+        _discard()
+        return None
+
+
+# --- the server process -------------------------------------------------------------------
+
+
+def serve() -> None:
+    """The server's loop: one request at a time from stdin, replies on the original stdout."""
+    import importlib
+
+    replies = os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 1)  # a library that prints at import must not garble the replies
+    for module in PRELOAD:
+        importlib.import_module(module)
+    requests = sys.stdin.buffer
+    while select.select([requests], [], [], IDLE_SECONDS)[0]:
+        line = requests.readline()
+        if not line:
+            return  # the parent closed the pipe: it ended
+        request = json.loads(line)
+        for module in request.get("preload", ()):
+            try:
+                importlib.import_module(module)
+            except Exception:  # noqa: BLE001 - the fork imports it again and reports why
+                pass
+        ready_r, ready_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(ready_r)
+            os.close(replies)
+            _child(request, ready_w, devnull)
+        os.close(ready_w)
+        walls = os.read(ready_r, 1) == b"1"
+        os.close(ready_r)
+        os.write(replies, json.dumps({"pid": pid, "walls": walls}).encode() + b"\n")
+        _, status = os.waitpid(pid, 0)
+        os.write(replies, json.dumps({"returncode": os.waitstatus_to_exitcode(status)})
+                 .encode() + b"\n")
+
+
+def _child(request: dict, ready: int, devnull: int) -> None:
+    """In the fork: the walls, then the code as `python -I -B -c` runs it. Never returns."""
+    import builtins
+    import traceback
+
+    from autograder.artifacts.sandbox import enter
+
+    code = 1
+    try:
+        os.setsid()
+        workdir = Path(request["workdir"])
+        enter(tuple(Layer(layer) for layer in request["layers"]),
+              SandboxLimits(**request["limits"]), int(request["nproc"]))
+        os.chdir(workdir)
+        os.environ.clear()
+        os.environ.update(scrubbed_environment(workdir))
+        tempfile.tempdir = None  # found again from TMPDIR: the check's own folder
+        os.dup2(devnull, 0)
+        for fd, name in ((1, "stdout.txt"), (2, "stderr.txt")):
+            out = os.open(workdir / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(out, fd)
+            os.close(out)
+        os.write(ready, b"1")
+        os.close(ready)
+        sys.argv = ["-c", *request["args"]]
+        try:
+            exec(compile(request["code"], "<string>", "exec"),
+                 {"__name__": "__main__", "__builtins__": builtins})
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            if not isinstance(exc.code, int | None):
+                print(exc.code, file=sys.stderr)
+        except BaseException:
+            traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001 - exiting anyway
+                pass
+        os._exit(code)
