@@ -3,8 +3,8 @@ forks a child for each check.
 
 A fresh `python -I` child spends about 1.3 s importing scikit-learn (scipy.stats and pandas
 come with it) before it reads a byte of the student's file, and a lesson runs many checks.
-The server is started on the first check that asks for it (`sandbox.run(..., warm=True)`),
-one per parent process, in its own temporary folder with the scrubbed environment a child
+The server is started on the first check that asks for it (`sandbox.run(..., warm=MODULES)`,
+which `reload` asks for pickle, joblib and skops files), one per parent process, in its own temporary folder with the scrubbed environment a child
 gets; it imports `PRELOAD` and never opens an artifact itself. For each check it forks, and
 the fork, before it runs anything:
 - starts a session of its own (the timeout kills its whole group, as for a fresh child);
