@@ -16,7 +16,8 @@
    which imports only what the format needs and hands outputs back as .npy. For a pickle,
    joblib or skops file the child is forked from a process that has imported scikit-learn
    once and never loaded a file (`autograder.artifacts.forkserver`): the same walls, nothing
-   of the notebook's, and about 0.15 s instead of 1.5 s per check.
+   of the notebook's, and about a tenth of a fresh child's time per check
+   (docs/benchmarks.md, "Checks in one process").
 3. **Compare** with `model` called here on the same `X`, under the format's policy
    (`autograder.artifacts.compare`): exact for pickle, joblib, skops, safetensors, torch,
    TorchScript and `.pt2`; for ONNX, floats within `rtol`/`atol` and labels tie-aware.

@@ -36,6 +36,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from autograder.artifacts.sandbox import (
+    STDERR,
+    STDOUT,
     Layer,
     SandboxLimits,
     SandboxResult,
@@ -120,8 +122,9 @@ def _get_server() -> _Server | None:
     global _server
     if _server is not None and not _server.alive():
         if _server.owner == os.getpid():
-            _server.close()
-        _server = None
+            _discard()
+        else:  # inherited through a fork of the owner: the owner's to close
+            _server = None
     if _server is None:
         try:
             _server = _Server()
@@ -261,7 +264,7 @@ def _child(request: dict, ready: int, devnull: int) -> None:
         os.environ.update(scrubbed_environment(workdir))
         tempfile.tempdir = None  # found again from TMPDIR: the check's own folder
         os.dup2(devnull, 0)
-        for fd, name in ((1, "stdout.txt"), (2, "stderr.txt")):
+        for fd, name in ((1, STDOUT), (2, STDERR)):
             out = os.open(workdir / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             os.dup2(out, fd)
             os.close(out)

@@ -35,6 +35,7 @@ GiB = 1024**3
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 WINDOWS_VARIABLES = ("SYSTEMROOT", "WINDIR")  # a Windows Python cannot start without them
+STDOUT, STDERR = "stdout.txt", "stderr.txt"  # the child's output, in its working folder
 
 
 class Layer(StrEnum):
@@ -187,7 +188,7 @@ def run(argv: list[str], workdir: Path, limits: SandboxLimits = SandboxLimits(),
         if ran is not None:
             return ran
     start = time.perf_counter()
-    with open(workdir / "stdout.txt", "wb") as out, open(workdir / "stderr.txt", "wb") as err:
+    with open(workdir / STDOUT, "wb") as out, open(workdir / STDERR, "wb") as err:
         attempts = list(_fewer(available_layers()))
         for i, layers in enumerate(attempts):
             try:
@@ -216,9 +217,9 @@ def run(argv: list[str], workdir: Path, limits: SandboxLimits = SandboxLimits(),
 
 
 def stderr_tail(workdir: Path) -> str:
-    """The end of the child's stderr.txt, for diagnostics."""
+    """The end of the child's stderr, for diagnostics."""
     try:
-        with open(workdir / "stderr.txt", "rb") as f:
+        with open(workdir / STDERR, "rb") as f:
             f.seek(max(0, os.fstat(f.fileno()).st_size - 2000))
             return f.read().decode("utf-8", "replace")
     except OSError:

@@ -3,10 +3,9 @@
 The source notebooks (solutions and hidden tests) are graded once like a submission, in the
 same sandbox and mode, and its CPU and wall-clock time become the basis of every submission's
 limits (`JobLimits.from_reference`). The measurement is kept in a small cache keyed by the
-source notebooks, the course's settings, the mode, the machine and the grader's own code, so it
-is paid once per
-version of an assignment, not once per run (a grade-on-submit service grading one student at a
-time pays it on the first submission only).
+source notebooks, the course's settings, the mode, the machine and the grader's own code, so
+it is paid once per version of an assignment, not once per run (a grade-on-submit service
+grading one student at a time pays it on the first submission only).
 """
 
 from __future__ import annotations
