@@ -29,7 +29,7 @@ One line per module:
       analysis.py            analyze(): static verdict (safe, sandbox-only, unsafe, unreadable)
       handoff.py             inputs and outputs between processes as .npy, never pickle
       sandbox.py             run a child with a temp folder, limits, no network, a timeout
-      forkserver.py          a warm start: the child forked from one that imported sklearn
+      forkserver.py          a warm start: the child forked from one that imported its library
       child.py               the sandboxed loader: load, call, write outputs as .npy
       reload.py              start the child for a loadable report, read its outputs back
       compare.py             each format's comparison policy (exact, or ONNX's tolerance)

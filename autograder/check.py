@@ -14,9 +14,9 @@
 2. **Reload in a sandbox.** The file is loaded in a fresh `python -I` child with a temporary
    folder, a scrubbed environment, resource limits and no network (`autograder.artifacts.sandbox`),
    which imports only what the format needs and hands outputs back as .npy. For a pickle,
-   joblib or skops file the child is forked from a process that has imported scikit-learn
-   once and never loaded a file (`autograder.artifacts.forkserver`): the same walls, nothing
-   of the notebook's, and about a tenth of a fresh child's time per check
+   joblib, skops or torch file the child is forked from a process that has imported
+   scikit-learn (or torch) once and never loaded a file (`autograder.artifacts.forkserver`):
+   the same walls, nothing of the notebook's, and a fraction of a fresh child's time per check
    (docs/benchmarks.md, "Checks in one process").
 3. **Compare** with `model` called here on the same `X`, under the format's policy
    (`autograder.artifacts.compare`): exact for pickle, joblib, skops, safetensors, torch,

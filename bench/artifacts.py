@@ -302,10 +302,12 @@ print(json.dumps(times))
 """
 
 
-def time_repeated_checks(artifact: Artifact, repeats: int) -> tuple[list[Measurement], list[str]]:
+def time_repeated_checks(artifact: Artifact, repeats: int, key: str = "check"
+                         ) -> tuple[list[Measurement], list[str]]:
     """The same file checked CHECKS_PER_PROCESS times in one process, with a fresh child each
     time and with warm children (artifacts.forkserver), in interleaved rounds. The first warm
-    check starts the server; the later ones are what a lesson's other checks cost."""
+    check starts the server; the later ones are what a lesson's other checks cost. The rows'
+    keys start with `key`."""
     env = python_env()
     first: list[float] = []
     later: dict[str, list[float]] = {"warm": [], "fresh": []}
@@ -324,16 +326,16 @@ def time_repeated_checks(artifact: Artifact, repeats: int) -> tuple[list[Measure
             if mode == "warm":
                 first.append(times[0])
     fresh = Measurement(f"{artifact.label}: a later check in the same process, fresh child",
-                        "s", tuple(later["fresh"]), key="check-fresh-later",
+                        "s", tuple(later["fresh"]), key=f"{key}-fresh-later",
                         note=f"checks 2–{CHECKS_PER_PROCESS} of {CHECKS_PER_PROCESS}")
     warm = Measurement(f"{artifact.label}: a later check in the same process, warm child",
-                       "s", tuple(later["warm"]), key="check-warm-later",
+                       "s", tuple(later["warm"]), key=f"{key}-warm-later",
                        goal=fresh.median / 3,
                        note=f"forked from the warm server; goal = fresh ÷ 3 "
                             f"({units.ratio(fresh.median / np.median(later['warm']))} "
                             f"faster here)")
     start_row = Measurement(f"{artifact.label}: the first warm check (starts the server)", "s",
-                            tuple(first), key="check-warm-first", note="once per process")
+                            tuple(first), key=f"{key}-warm-first", note="once per process")
     return [warm, fresh, start_row], []
 
 
@@ -414,10 +416,12 @@ def run(quick: bool = False) -> Section:
             artifacts = build(folder, quick)
         rows_checked = len(np.load(artifacts[0].expected))
         rows, notes = time_verify(artifacts, repeats)
-        pickled = next((a for a in artifacts if a.label.startswith("pickle")), None)
-        if pickled is not None and not pickled.problem:
-            check_rows, check_notes = time_repeated_checks(pickled, repeats)
-            rows, notes = rows + check_rows, notes + check_notes
+        # one file of each warm family, scikit-learn's and torch's (a quick run has no torch)
+        for prefix, key in (("pickle", "check"), ("TorchScript", "torch-check")):
+            found = next((a for a in artifacts if a.label.startswith(prefix)), None)
+            if found is not None and not found.problem:
+                check_rows, check_notes = time_repeated_checks(found, repeats, key)
+                rows, notes = rows + check_rows, notes + check_notes
         progress("artifacts: writing the large files for inspect")
         files = big_files(folder, quick)
         sizes = {name: path.stat().st_size for name, path in files.items()}
@@ -440,11 +444,12 @@ over a thousand torch modules that `import torch` does not). The import is timed
 rounds as the verify, so each goal is computed here, not typed: the checker is judged on its
 own overhead, not on the size of scikit-learn or torch.
 
-**Checks in one process.** A lesson's kernel checks file after file. The pickle is checked
-{CHECKS_PER_PROCESS} times in one process, {repeats} rounds, with a fresh child each time and
-with a warm child: forked from a process that imported scikit-learn once
-(`autograder/artifacts/forkserver.py`), behind the same walls. A warm check must take at most
-a third of a fresh one, measured side by side.
+**Checks in one process.** A lesson's kernel checks file after file. The pickle, then the
+TorchScript file, is checked {CHECKS_PER_PROCESS} times in one process, {repeats} rounds,
+with a fresh child each time and with a warm child: forked from a process that imported
+scikit-learn (torch, for the TorchScript file) once (`autograder/artifacts/forkserver.py`),
+behind the same walls. A warm check must take at most a third of a fresh one, measured side
+by side.
 
 **Inspect throughput.** `autograder inspect` reads a file without running it. The
 large files hold a k-nearest-neighbours pipeline, which stores its training data

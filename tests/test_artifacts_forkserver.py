@@ -1,5 +1,5 @@
 """autograder.artifacts.forkserver: a check forked from a process that has imported
-scikit-learn gives what a fresh child gives, behind the same walls (the wall tests of
+scikit-learn (or torch) gives what a fresh child gives, behind the same walls (the wall tests of
 tests/test_artifacts_sandbox.py run both ways), and the server never outlives its use."""
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from autograder.artifacts.reload import reload
 from autograder.artifacts.sandbox import SandboxLimits, available_layers, run
 
 pytestmark = pytest.mark.skipif(not forkserver.enabled(), reason="the fork server is Linux-only")
+SKLEARN = "scikit-learn"
 
 
 def command(code: str) -> list[str]:
@@ -42,14 +43,41 @@ def model_file(tmp_path):
 def test_a_warm_check_gives_what_a_fresh_one_gives(model_file, monkeypatch):
     path, model, X = model_file
     warm = [reload(analyze(path), path.parent / "inputs") for _ in range(2)]
-    server = forkserver._server.process.pid
+    server = forkserver._servers[SKLEARN].process.pid
     monkeypatch.setenv("AUTOGRADER_FORKSERVER", "0")
     fresh = reload(analyze(path), path.parent / "inputs")
     for got in [*warm, fresh]:
         assert got.ok, got.error
         np.testing.assert_array_equal(got.outputs[0], model.predict(X))
         assert got.layers == available_layers()
-    assert forkserver._server.process.pid == server  # both warm checks used one server
+    assert forkserver._servers[SKLEARN].process.pid == server  # both warm checks used one server
+
+
+def test_torch_files_get_a_server_of_their_own(tmp_path, monkeypatch):
+    """A torch file's warm check gives what a fresh one gives, from the torch family's server;
+    a scikit-learn check afterwards runs without torch in its address space, as fresh."""
+    import torch
+    from safetensors.torch import save_file
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 2)
+    folder = tmp_path / "torch"
+    folder.mkdir()
+    path = folder / "weights.safetensors"
+    save_file(model.state_dict(), path)
+    report = analyze(path)
+    warm = reload(report, folder / "inputs", method="value")
+    assert warm.ok, warm.error
+    assert forkserver.family(("torch", "safetensors.torch")) == "torch"
+    assert "torch" in forkserver._servers
+    monkeypatch.setenv("AUTOGRADER_FORKSERVER", "0")
+    fresh = reload(report, folder / "inputs", method="value")
+    for a, b in zip(warm.outputs, fresh.outputs, strict=True):
+        np.testing.assert_array_equal(a, b)
+    monkeypatch.delenv("AUTOGRADER_FORKSERVER")
+    after = run(command("import sys; print('torch' in sys.modules)"), tmp_path,
+                SandboxLimits(), warm=())
+    assert after.returncode == 0 and (tmp_path / "stdout.txt").read_text() == "False\n"
 
 
 def test_only_python_isolated_commands_run_warm(tmp_path):
@@ -61,7 +89,7 @@ def test_turned_off_it_starts_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("AUTOGRADER_FORKSERVER", "0")
     forkserver._discard()
     assert forkserver.run(command("pass"), tmp_path, SandboxLimits()) is None
-    assert forkserver._server is None
+    assert SKLEARN not in forkserver._servers
 
 
 def test_a_timeout_kills_the_fork_and_the_server_goes_on(tmp_path):
@@ -69,20 +97,20 @@ def test_a_timeout_kills_the_fork_and_the_server_goes_on(tmp_path):
     (tmp_path / "b").mkdir()
     slow = run(command("import time; time.sleep(60)"), tmp_path / "a",
                SandboxLimits(wall_seconds=1), warm=())
-    server = forkserver._server.process.pid
+    server = forkserver._servers[SKLEARN].process.pid
     quick = run(command("print('next')"), tmp_path / "b", SandboxLimits(), warm=())
     assert slow.timed_out and slow.returncode is None
     assert quick.returncode == 0 and (tmp_path / "b" / "stdout.txt").read_text() == "next\n"
-    assert forkserver._server.process.pid == server
+    assert forkserver._servers[SKLEARN].process.pid == server
 
 
 def test_a_dead_server_is_replaced(tmp_path):
     run(command("pass"), tmp_path, SandboxLimits(), warm=())
-    old = forkserver._server.process
+    old = forkserver._servers[SKLEARN].process
     old.kill()
     old.wait()
     again = run(command("print('again')"), tmp_path, SandboxLimits(), warm=())
-    assert again.returncode == 0 and forkserver._server.process.pid != old.pid
+    assert again.returncode == 0 and forkserver._servers[SKLEARN].process.pid != old.pid
 
 
 def test_the_server_imports_what_a_format_needs_before_it_forks(tmp_path):
@@ -99,7 +127,7 @@ def test_a_fork_that_cannot_build_its_walls_runs_nothing(tmp_path):
     """The server itself refuses to run code whose walls failed (here: limits it cannot
     read); `run` then answers None and the caller starts a fresh child."""
     run(command("pass"), tmp_path, SandboxLimits(), warm=())
-    channel = forkserver._server.channel
+    channel = forkserver._servers[SKLEARN].channel
     channel.send({"code": "open('ran', 'w')", "args": [], "workdir": str(tmp_path),
                   "layers": list(available_layers()), "limits": {"bogus": 1}, "nproc": 0})
     assert channel.receive(30)["walls"] is False
@@ -123,7 +151,7 @@ from pathlib import Path
 from autograder.artifacts import forkserver
 from autograder.artifacts.sandbox import SandboxLimits, run
 run({command("pass")!r}, Path({str(tmp_path)!r}), SandboxLimits(), warm=())
-print(forkserver._server.process.pid)
+print(forkserver._servers[{SKLEARN!r}].process.pid)
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, check=True)
@@ -145,7 +173,7 @@ def test_an_interrupted_check_leaves_no_server_out_of_step(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         run(command("import time; time.sleep(30)"), tmp_path, SandboxLimits(),
             while_waiting=interrupt, warm=())
-    assert forkserver._server is None
+    assert SKLEARN not in forkserver._servers
     after = run(command("print('after')"), tmp_path, SandboxLimits(), warm=())
     assert after.returncode == 0 and (tmp_path / "stdout.txt").read_text() == "after\n"
 

@@ -1,12 +1,14 @@
-"""A warm start for the sandboxed child: a process that has imported scikit-learn once, and
-forks a child for each check.
+"""A warm start for the sandboxed child: a process that has imported scikit-learn (or torch)
+once, and forks a child for each check.
 
 A fresh `python -I` child spends about 1.3 s importing scikit-learn (scipy.stats and pandas
-come with it) before it reads a byte of the student's file, and a lesson runs many checks.
-The server is started on the first check that asks for it (`sandbox.run(..., warm=MODULES)`,
-which `reload` asks for pickle, joblib and skops files), one per parent process, in its own temporary folder with the scrubbed environment a child
-gets; it imports `PRELOAD` and never opens an artifact itself. For each check it forks, and
-the fork, before it runs anything:
+come with it), or 1.5 s importing torch, before it reads a byte of the student's file, and a
+lesson runs many checks. A server is started on the first check that asks for it
+(`sandbox.run(..., warm=MODULES)`, which `reload` asks for scikit-learn and torch files), one
+per family of libraries (`family`) and parent process, in its own temporary folder with the
+scrubbed environment a child gets; it imports its family's modules (`FAMILIES`) and those checks ask for, and
+never opens an artifact itself. For each check it forks, and the fork, before it runs
+anything:
 - starts a session of its own (the timeout kills its whole group, as for a fresh child);
 - enters the same walls `sandbox.enter` builds for a fresh child: a new network namespace and
   the resource limits (a fork's CPU time starts at zero, so the CPU limit is its own);
@@ -16,6 +18,7 @@ then runs the command's code as `python -I -B -c CODE ARGS` would. What differs 
 process is only what is already imported. If a wall cannot be built in the fork, or the
 server cannot start or has died, the caller runs the check in a fresh process instead
 (`run` returns None), so a check never runs with fewer walls than a fresh child would have.
+Only libraries that start no thread when imported are preloaded: a fork copies one thread.
 
 Linux only (fork after imports is not safe on macOS; Windows has no fork). The server exits
 when its parent closes the pipe (the parent ended) or after `IDLE_SECONDS` without a check.
@@ -48,12 +51,14 @@ from autograder.artifacts.sandbox import (
 )
 from autograder.common import isolation
 
-# What a scikit-learn pickle, joblib or skops file needs before its own estimator modules.
-PRELOAD = ("numpy", "joblib", "sklearn.base", "autograder.artifacts.child")
+# What each family's server imports when it starts: what a scikit-learn pickle, joblib or
+# skops file needs before its own estimator modules; torch for torch files.
+FAMILIES = {"scikit-learn": ("numpy", "joblib", "sklearn.base", "autograder.artifacts.child"),
+            "torch": ("numpy", "torch", "autograder.artifacts.child")}
 IDLE_SECONDS = 300
 START_SECONDS = 60  # the server's imports before a fork, on a loaded machine
 REAP_SECONDS = 30  # from a fork's end to the server's word on it
-SERVE = "import autograder.artifacts.forkserver as f; f.serve()"
+SERVE = "import autograder.artifacts.forkserver as f; f.serve({name!r})"
 
 
 def enabled() -> bool:
@@ -94,11 +99,11 @@ class _Channel:
 
 
 class _Server:
-    def __init__(self):
+    def __init__(self, name: str):
         self.folder = tempfile.TemporaryDirectory(prefix="autograder-forkserver-")
         self.owner = os.getpid()
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-B", "-c", SERVE], cwd=self.folder.name,
+            [sys.executable, "-I", "-B", "-c", SERVE.format(name=name)], cwd=self.folder.name,
             env=scrubbed_environment(Path(self.folder.name)), stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
         self.channel = _Channel(self.process)
@@ -114,30 +119,38 @@ class _Server:
         self.folder.cleanup()
 
 
-_server: _Server | None = None
+_servers: dict[str, _Server] = {}  # by family: one server per kind of library
 _lock = threading.Lock()
 
 
-def _get_server() -> _Server | None:
-    global _server
-    if _server is not None and not _server.alive():
-        if _server.owner == os.getpid():
-            _discard()
+def family(preload: tuple[str, ...]) -> str:
+    """Which server a check goes to. torch adds about 470 MB to a process's address space,
+    which RLIMIT_AS counts, so its files get a server of their own: a scikit-learn file
+    checked after a torch file then has the room a fresh child would have."""
+    return "torch" if any(m.partition(".")[0] == "torch" for m in preload) else "scikit-learn"
+
+
+def _get_server(name: str) -> _Server | None:
+    server = _servers.get(name)
+    if server is not None and not server.alive():
+        if server.owner == os.getpid():
+            _discard(name)
         else:  # inherited through a fork of the owner: the owner's to close
-            _server = None
-    if _server is None:
+            del _servers[name]
+    if name not in _servers:
         try:
-            _server = _Server()
+            _servers[name] = _Server(name)
         except OSError:
             return None
-    return _server
+    return _servers[name]
 
 
-def _discard() -> None:
-    global _server
-    if _server is not None:
-        _server.close()
-        _server = None
+def _discard(name: str | None = None) -> None:
+    """Close one family's server, or all of them."""
+    for key in [name] if name is not None else list(_servers):
+        server = _servers.pop(key, None)
+        if server is not None:
+            server.close()
 
 
 def run(argv: list[str], workdir: Path, limits: SandboxLimits, *, while_waiting=None,
@@ -150,19 +163,20 @@ def run(argv: list[str], workdir: Path, limits: SandboxLimits, *, while_waiting=
     code = warm_code(argv)
     if code is None or not enabled() or not _lock.acquire(blocking=False):
         return None
+    name = family(preload)
     try:
-        server = _get_server()
-        return None if server is None else _run(server, code, argv[5:], workdir, limits,
-                                                while_waiting, preload)
+        server = _get_server(name)
+        return None if server is None else _run(server, name, code, argv[5:], workdir,
+                                                limits, while_waiting, preload)
     except BaseException:  # an interrupt mid-check: the replies are out of step, start over
-        _discard()
+        _discard(name)
         raise
     finally:
         _lock.release()
 
 
-def _run(server: _Server, code: str, args: list[str], workdir: Path, limits: SandboxLimits,
-         while_waiting, preload: tuple[str, ...]) -> SandboxResult | None:
+def _run(server: _Server, name: str, code: str, args: list[str], workdir: Path,
+         limits: SandboxLimits, while_waiting, preload: tuple[str, ...]) -> SandboxResult | None:
     layers = available_layers()  # on Linux, the process group among them
     start = time.perf_counter()
     try:
@@ -175,28 +189,28 @@ def _run(server: _Server, code: str, args: list[str], workdir: Path, limits: San
             return None
         pid = int(started["pid"])
     except (OSError, EOFError, TimeoutError, ValueError, KeyError):
-        _discard()
+        _discard(name)
         return None
     try:
         if while_waiting is not None:
             while_waiting()
         remaining = max(0.0, limits.wall_seconds - (time.perf_counter() - start))
-        returncode, timed_out = _returncode(server, remaining), False
+        returncode, timed_out = _returncode(server, name, remaining), False
     except TimeoutError:
         returncode, timed_out = None, True
     finally:
         isolation.kill_group(pid)  # also anything it left running
     if timed_out:
         try:
-            _returncode(server, REAP_SECONDS)  # the server reaps the killed fork and says so
+            _returncode(server, name, REAP_SECONDS)  # the server reaps the killed fork, says so
         except TimeoutError:
-            _discard()
+            _discard(name)
     return SandboxResult(returncode=returncode, timed_out=timed_out,
                          seconds=time.perf_counter() - start, layers=layers,
                          stderr_tail=stderr_tail(workdir))
 
 
-def _returncode(server: _Server, timeout: float) -> int | None:
+def _returncode(server: _Server, name: str, timeout: float) -> int | None:
     """The fork's exit code, once the server has reaped it (TimeoutError if not yet; a dead
     server is discarded and gives None)."""
     try:
@@ -204,21 +218,21 @@ def _returncode(server: _Server, timeout: float) -> int | None:
     except TimeoutError:  # an OSError too, but the server may still answer
         raise
     except (OSError, EOFError, ValueError, KeyError):
-        _discard()
+        _discard(name)
         return None
 
 
 # --- the server process -------------------------------------------------------------------
 
 
-def serve() -> None:
+def serve(name: str) -> None:
     """The server's loop: one request at a time from stdin, replies on the original stdout."""
     import importlib
 
     replies = os.dup(1)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 1)  # a library that prints at import must not garble the replies
-    for module in PRELOAD:
+    for module in FAMILIES[name]:
         importlib.import_module(module)
     requests = sys.stdin.buffer
     while select.select([requests], [], [], IDLE_SECONDS)[0]:

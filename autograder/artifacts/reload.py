@@ -22,8 +22,12 @@ from autograder.artifacts.enums import ErrorKind, Format, Stage
 from autograder.common.text import last_line
 
 CHILD = "import autograder.artifacts.child; autograder.artifacts.child.main()"
-# Loaded with scikit-learn, which a warm child has imported already (artifacts.forkserver).
-WARM_FORMATS = frozenset({Format.PICKLE, Format.JOBLIB, Format.SKOPS})
+# Loaded with the libraries a warm child has imported already (artifacts.forkserver):
+# scikit-learn, or torch. onnxruntime starts a thread when imported, so a fork of it is not
+# safe; it imports in a fifth of a second anyway.
+WARM_FORMATS = frozenset({Format.PICKLE, Format.JOBLIB, Format.SKOPS, Format.TORCH,
+                          Format.TORCH_LEGACY, Format.TORCHSCRIPT, Format.PT2,
+                          Format.SAFETENSORS})
 MAX_STATUS = 1 << 20
 
 
