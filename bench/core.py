@@ -27,7 +27,7 @@ from pathlib import Path
 
 from autograder.common.paths import venv_environment
 from autograder.common.text import last_line
-from autograder.common.units import DASH, number, ratio, size
+from autograder.common.units import DASH, number, plain, ratio, size
 
 MB = 1e6  # throughput in decimal megabytes per second, like disks and networks
 AUTOGRADER = str(Path(sys.executable).with_name("autograder"))  # the course's command line
@@ -120,7 +120,7 @@ def with_unit(value: float, unit: str) -> str:
         return ratio(value)
     if unit == "bytes":
         return size(value)
-    return f"{number(value)} {unit}" if unit else number(value)
+    return f"{number(value)} {unit}" if unit else plain(value)
 
 
 # ---------------------------------------------------------------------- running things

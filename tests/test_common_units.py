@@ -32,6 +32,8 @@ def test_numbers_have_separators_and_no_exponent():
     assert units.number(18148886.0) == "18,148,886"
     assert units.number(4.000005e-02) == "0.0400"
     assert units.count(60000) == "60,000"
+    assert units.plain(2.0) == "2" and units.plain(4000) == "4,000"  # counts stay whole
+    assert units.plain(0.923) == "0.923" and units.plain(None) == units.DASH
     assert units.rate(2.1e9) == "2.10 GB/s" and units.rate(812e6) == "812 MB/s"
     assert units.ratio(3.5) == "3.50×" and units.percent(0.154) == "15.4 %"
     assert units.ratio(math.nan) == units.percent(None) == units.DASH

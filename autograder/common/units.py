@@ -51,6 +51,14 @@ def count(value) -> str:
     return DASH if missing(value) else f"{int(value):,}"
 
 
+def plain(value) -> str:
+    """A figure without a unit: a whole number as a count (2 labels, not 2.00), else
+    `number`."""
+    if not missing(value) and math.isfinite(float(value)) and float(value).is_integer():
+        return count(value)
+    return number(value)
+
+
 def size(n_bytes, *, binary: bool = False) -> str:
     """812 bytes, 123.4 KB, 12.3 MB (or 4 GiB with binary=True)."""
     if missing(n_bytes):

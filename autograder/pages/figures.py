@@ -48,7 +48,7 @@ class Figure:
             return units.ratio(value)
         if unit == "":
             small = value and abs(value) < 1e-3 and math.isfinite(value)
-            return f"{value:.1e}" if small else units.number(value)
+            return f"{value:.1e}" if small else units.plain(value)
         return f"{units.number(value)} {unit}"
 
 
