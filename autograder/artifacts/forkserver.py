@@ -6,9 +6,9 @@ come with it), or 1.5 s importing torch, before it reads a byte of the student's
 lesson runs many checks. A server is started on the first check that asks for it
 (`sandbox.run(..., warm=MODULES)`, which `reload` asks for scikit-learn and torch files), one
 per family of libraries (`family`) and parent process, in its own temporary folder with the
-scrubbed environment a child gets; it imports its family's modules (`FAMILIES`) and those checks ask for, and
-never opens an artifact itself. For each check it forks, and the fork, before it runs
-anything:
+scrubbed environment a child gets. It imports its family's modules (`FAMILIES`) and those
+the checks ask for, and never opens an artifact itself. For each check it forks, and the
+fork, before it runs anything:
 - starts a session of its own (the timeout kills its whole group, as for a fresh child);
 - enters the same walls `sandbox.enter` builds for a fresh child: a new network namespace and
   the resource limits (a fork's CPU time starts at zero, so the CPU limit is its own);
