@@ -100,6 +100,7 @@ class _Channel:
 
 class _Server:
     def __init__(self, name: str):
+        self.name = name  # its family
         self.folder = tempfile.TemporaryDirectory(prefix="autograder-forkserver-")
         self.owner = os.getpid()
         self.process = subprocess.Popen(
@@ -166,8 +167,8 @@ def run(argv: list[str], workdir: Path, limits: SandboxLimits, *, while_waiting=
     name = family(preload)
     try:
         server = _get_server(name)
-        return None if server is None else _run(server, name, code, argv[5:], workdir,
-                                                limits, while_waiting, preload)
+        return None if server is None else _run(server, code, argv[5:], workdir, limits,
+                                                while_waiting, preload)
     except BaseException:  # an interrupt mid-check: the replies are out of step, start over
         _discard(name)
         raise
@@ -175,8 +176,8 @@ def run(argv: list[str], workdir: Path, limits: SandboxLimits, *, while_waiting=
         _lock.release()
 
 
-def _run(server: _Server, name: str, code: str, args: list[str], workdir: Path,
-         limits: SandboxLimits, while_waiting, preload: tuple[str, ...]) -> SandboxResult | None:
+def _run(server: _Server, code: str, args: list[str], workdir: Path, limits: SandboxLimits,
+         while_waiting, preload: tuple[str, ...]) -> SandboxResult | None:
     layers = available_layers()  # on Linux, the process group among them
     start = time.perf_counter()
     try:
@@ -189,28 +190,28 @@ def _run(server: _Server, name: str, code: str, args: list[str], workdir: Path,
             return None
         pid = int(started["pid"])
     except (OSError, EOFError, TimeoutError, ValueError, KeyError):
-        _discard(name)
+        _discard(server.name)
         return None
     try:
         if while_waiting is not None:
             while_waiting()
         remaining = max(0.0, limits.wall_seconds - (time.perf_counter() - start))
-        returncode, timed_out = _returncode(server, name, remaining), False
+        returncode, timed_out = _returncode(server, remaining), False
     except TimeoutError:
         returncode, timed_out = None, True
     finally:
         isolation.kill_group(pid)  # also anything it left running
     if timed_out:
         try:
-            _returncode(server, name, REAP_SECONDS)  # the server reaps the killed fork, says so
+            _returncode(server, REAP_SECONDS)  # the server reaps the killed fork and says so
         except TimeoutError:
-            _discard(name)
+            _discard(server.name)
     return SandboxResult(returncode=returncode, timed_out=timed_out,
                          seconds=time.perf_counter() - start, layers=layers,
                          stderr_tail=stderr_tail(workdir))
 
 
-def _returncode(server: _Server, name: str, timeout: float) -> int | None:
+def _returncode(server: _Server, timeout: float) -> int | None:
     """The fork's exit code, once the server has reaped it (TimeoutError if not yet; a dead
     server is discarded and gives None)."""
     try:
@@ -218,7 +219,7 @@ def _returncode(server: _Server, name: str, timeout: float) -> int | None:
     except TimeoutError:  # an OSError too, but the server may still answer
         raise
     except (OSError, EOFError, ValueError, KeyError):
-        _discard(name)
+        _discard(server.name)
         return None
 
 
