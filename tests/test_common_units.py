@@ -22,7 +22,7 @@ def test_binary_sizes_are_what_ulimit_counts():
 
 @pytest.mark.parametrize("seconds, text", [
     (4.2e-6, "4.20 µs"), (0.00052, "520 µs"), (0.0123, "12.3 ms"), (1.2534, "1.25 s"),
-    (59.4, "59.4 s"), (125, "2 min 05 s"), (None, units.DASH),
+    (59.4, "59.4 s"), (125, "2 min 05 s"), (-125, "-2 min 05 s"), (None, units.DASH),
 ])
 def test_duration(seconds, text):
     assert units.duration(seconds) == text

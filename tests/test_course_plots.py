@@ -1,4 +1,4 @@
-"""autograder.course.plots and diagrams: units on axes, log scales, legends that cover nothing,
+"""autograder.course.plots: units on axes, log scales, legends that cover nothing,
 alternative text in every form a frontend may pick."""
 
 import base64
@@ -10,7 +10,7 @@ import pytest
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from autograder.course import diagrams, plots  # noqa: E402
+from autograder.course import plots  # noqa: E402
 
 
 @pytest.fixture
@@ -63,13 +63,3 @@ def test_show_refuses_missing_alt_text_and_covering_legends(shown):
     plots.legend_outside(ax)
     plots.show(fig, alt="One line, its legend beside the plot.")
     assert len(shown) == 1 and not plt.get_fignums()
-
-
-def test_a_flow_diagram_describes_itself(shown):
-    diagrams.flow(["1 · Train", diagrams.File("model.pkl"), "2 · Load"], notes=["dump", "load"])
-    [(bundle, _)] = shown
-    assert bundle["text/plain"] == "[Figure] Flow diagram. 1 · Train → model.pkl → 2 · Load"
-    with pytest.raises(ValueError, match="at least two steps"):
-        diagrams.flow(["alone"])
-    with pytest.raises(ValueError, match="3 notes for 1 arrows"):
-        diagrams.flow(["a", "b"], notes=["x", "y", "z"])

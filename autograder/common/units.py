@@ -86,8 +86,8 @@ def duration(seconds) -> str:
         return f"{number(s * 1e3)} ms"
     if abs(s) < 60:
         return f"{number(s)} s"
-    minutes, rest = divmod(round(s), 60)
-    return f"{minutes} min {rest:02d} s"
+    minutes, rest = divmod(round(abs(s)), 60)
+    return f"{'-' if s < 0 else ''}{minutes} min {rest:02d} s"
 
 
 def rate(bytes_per_second) -> str:

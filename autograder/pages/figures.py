@@ -24,8 +24,10 @@ from autograder.common.paths import ROOT
 RESULTS = ROOT / "docs" / "benchmarks.json"
 NOT_MEASURED = "not measured"
 # A number with a unit, as the pages write figures; what the tracing test looks for.
-FIGURE = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?:e-?\d+)?\s?"
-                    r"(?:×|%|ns|µs|ms|s|min|bytes|KB|MB|GB|TB|KiB|MiB|GiB|MB/s|GB/s)(?![\w/])")
+# "2 min 05 s" and "-4.20 ms" are one figure each, as `units` writes them.
+FIGURE = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?:e-?\d+)?\s?"
+                    r"(?:×|%|ns|µs|ms|s|min(?: \d\d s)?|bytes|KB|MB|GB|TB|KiB|MiB|GiB|MB/s|GB/s)"
+                    r"(?![\w/])")
 QUOTED = re.compile(r"\[quoted: [^\]]*\]\([^)]*\)")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from autograder.course import mistakes
@@ -30,7 +31,13 @@ def plain(heading: str) -> str:
 
 
 def code(text: str) -> str:
-    """Inline code that survives backticks inside it."""
-    fence = "``" if "`" in text else "`"
-    pad = " " if "`" in text else ""
+    """Inline code that survives backticks inside it: its fence is longer than any run of them."""
+    longest = max(map(len, re.findall("`+", text)), default=0)
+    fence, pad = "`" * (longest + 1), " " if longest else ""
     return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def strong(text: str) -> str:
+    """Bold text whose underscores stay underscores: `__reduce__` is not emphasis. Those
+    inside a word (`weights_only`) are never emphasis in CommonMark, so they stay unescaped."""
+    return "**" + re.sub(r"(?<![^\W_])_|_(?![^\W_])", r"\_", text) + "**"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from autograder.common.paths import ROOT
 from autograder.course import outline
-from autograder.pages.markdown import cell, lesson_link, table
+from autograder.pages.markdown import cell, lesson_link, strong, table
 
 HERE = Path(__file__).parent
 ADVISORY = "https://nvd.nist.gov/vuln/detail/{id}"
@@ -32,7 +32,7 @@ def glossary_page(root: Path) -> str:
            "The words the lessons use, in one sentence or two each, with the lesson section "
            "that shows them at work.", ""]
     out += table(["Term", "What it means", "Shown in"],
-                 [[f"**{cell(t['term'])}**", t["means"], lesson_link(t["lesson"], t["section"])]
+                 [[strong(cell(t["term"])), t["means"], lesson_link(t["lesson"], t["section"])]
                   for t in terms()])
     return "\n".join(out) + "\n"
 
