@@ -2,7 +2,6 @@ from traitlets.config import Config
 
 from autograder.hub.config import SERVICE_SCOPES, configure, write_config_file
 from autograder.hub.settings import SERVICE, HubSettings
-from autograder.hub.setup import config_path, write_jupyter_config
 
 
 def settings(tmp_path, **extra) -> HubSettings:
@@ -31,31 +30,8 @@ def test_everything_on_loopback_and_the_service_as_the_instructor(tmp_path):
                                         "services": [SERVICE]}]
 
 
-def test_each_role_gets_its_own_jupyter_config(tmp_path):
-    s = settings(tmp_path)
-    write_jupyter_config(s)
-    assert config_path(s, "teach").startswith(str(s.jupyter_config / "instructor"))
-    assert config_path(s, "ann").startswith(str(s.jupyter_config / "student"))
-    student = (s.jupyter_config / "student" / "labconfig" / "page_config.json").read_text()
-    assert "@jupyter/nbgrader:formgrader" in student
-    common = (s.jupyter_config / "common" / "nbgrader_config.py").read_text()
-    assert str(s.exchange) in common and "'course'" in common
-
-
 def test_a_departments_config_is_read_after_ours(tmp_path):
     own = tmp_path / "mine.py"
     s = settings(tmp_path, extra_config=str(own))
     text = write_config_file(s).read_text()
     assert text.index("configure(c") < text.index(f"load_subconfig({str(own)!r})")
-
-
-def test_the_instructors_course_links_feedback_to_each_students_own_lab(tmp_path, monkeypatch):
-    from autograder.common.paths import ROOT, course_config
-    from autograder.hub import setup
-
-    monkeypatch.setattr(setup, "chown_tree", lambda *_: None)  # no Unix account here
-    s = settings(tmp_path)
-    assert setup.copy_course(s, ROOT, ["01-pickle"])
-    config = course_config(s.course_dir)
-    assert config.MistakeFeedback.lessons_url == "/hub/user-redirect/lab/tree/"
-    assert (s.course_dir / "solutions" / "01-pickle" / "01-pickle.ipynb").is_file()

@@ -240,12 +240,13 @@ def choose_students(course: GradingCourse, assignment: str, submissions: Path | 
         if not imported.students:
             raise intake.IntakeError(f"{submissions}: no submissions of {assignment} found "
                                      f"({'; '.join(imported.skipped) or 'empty'})")
+        excluded = [s for s in imported.students if s in course.excluded]
         found = [s for s in imported.students
-                 if (not wanted or s in wanted) and s not in course.excluded]
-        skipped = [*imported.skipped, *(f"{s}: excluded (CourseDirectory.student_id_exclude)"
-                                        for s in imported.students if s in course.excluded)]
+                 if (not wanted or s in wanted) and s not in excluded]
+        skipped = list(imported.skipped)
         force = True
     else:
+        excluded = [s for s in wanted if s in course.excluded]
         found = submitted_students(course, assignment, wanted)
         if not found:
             who = f" from {', '.join(wanted)}" if wanted else ""
@@ -253,8 +254,10 @@ def choose_students(course: GradingCourse, assignment: str, submissions: Path | 
                 f"no submission of {assignment}{who} in "
                 f"{course.folder('submitted_directory')} (nbgrader's submitted/STUDENT/"
                 f"{assignment}/*.ipynb)")
-    missing = [s for s in wanted if s not in found]
-    skipped += [f"{s}: no submission of {assignment}" for s in missing]
+    # One reason each: a student asked for by name but excluded is not also "missing".
+    skipped += [f"{s}: excluded (CourseDirectory.student_id_exclude)" for s in excluded]
+    skipped += [f"{s}: no submission of {assignment}" for s in wanted
+                if s not in found and s not in excluded]
     chosen = [s for s in found
               if force or s in resumed or needs_grading(course, assignment, s)]
     skipped += [f"{s}: already autograded (give --force to grade it again)"
