@@ -20,7 +20,7 @@ SHARED = {"test_hub_": "hub", "test_grading_database": "cluster",
           "test_grading_distributed": "cluster", "test_services_": "cluster",
           "test_cli_cluster": "cluster"}
 LONGEST = ("test_grading_e2e", "test_course_authoring", "hub", "test_bench_grading",
-           "test_browser", "test_cli_score", "test_cli", "cluster", "test_grading_parity")
+           "test_browser", "test_cli_score", "test_cli_verify", "cluster", "test_grading_parity")
 
 
 def group(module: str) -> str:

@@ -1,8 +1,8 @@
-"""Tests for `autograder inspect|verify` (also `python -m autograder`): the exit codes, the JSON
-fields and the one-line messages of the contract, on the corpora of tests/corpus.py.
+"""`autograder` (also `python -m autograder`) as a whole: every command is listed by `--help`,
+and a command line that cannot be carried out, or a command that fails unforeseen, is one line
+on stdout (with --json, one JSON object) and exit code 2, never a traceback.
 
-`verify` is run as a real command for every benign artifact (two at a time: each loads its
-artifact in a fresh sandboxed child), so these are end-to-end tests of the whole checker.
+Each command has its own file, tests/test_cli_<command>.py.
 """
 
 from __future__ import annotations
@@ -10,207 +10,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
-
-import corpus as corpora
-import numpy as np
-import pytest
 
 from autograder import cli
-
-INSPECT_FIELDS = {"path", "format", "verdict", "findings"}
-VERIFY_FIELDS = INSPECT_FIELDS | {"identical", "n_rows", "n_differ", "max_abs_diff",
-                                  "load_seconds"}
-
-
-@pytest.fixture(scope="session")
-def corpus(tmp_path_factory):
-    return corpora.get(tmp_path_factory)
 
 
 def command(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)],
                           capture_output=True, text=True, timeout=timeout)
-
-
-def verify_args(case: corpora.Case) -> list[str]:
-    args = ["verify", case.path, "--expected", case.expected, "--method", case.method]
-    if case.inputs is not None:
-        args += ["--inputs", case.inputs]
-    if case.model_class:
-        args += ["--model-class", case.model_class, "--model-kwargs",
-                 json.dumps(case.model_kwargs)]
-    if case.max_bytes:
-        args += ["--max-bytes", str(case.max_bytes)]
-    return args
-
-
-def run_json(*args) -> tuple[int, dict, str]:
-    done = command(*args, "--json")
-    assert done.stderr == "", done.stderr
-    assert done.stdout.count("\n") == 1  # exactly one JSON object on one line
-    return done.returncode, json.loads(done.stdout), done.stdout
-
-
-# ---------------------------------------------------------------------- inspect
-
-
-def test_inspect_exit_codes_on_every_corpus(corpus, capsys):
-    """In-process for speed; the same main() the command runs."""
-    expected_codes = {"safe": 0, "sandbox-only": 0, "unsafe": 1, "unreadable": 2}
-    for case in corpus.benign + corpus.malicious + corpus.corrupted:
-        args = ["inspect", str(case.path), "--json"]
-        if case.max_bytes:
-            args += ["--max-bytes", str(case.max_bytes)]
-        code = cli.main(args)
-        fields = json.loads(capsys.readouterr().out)
-        assert code == expected_codes[case.verdict], (case.name, fields)
-        assert INSPECT_FIELDS <= set(fields) and fields["verdict"] == case.verdict
-        assert all(isinstance(f, str) and "\n" not in f for f in fields["findings"])
-    assert list(corpus.canaries.iterdir()) == []
-
-
-@pytest.mark.parametrize("name, code, words", [
-    ("logreg.pkl", 0, "pickle (protocol 5): safe"),
-    ("forest_lzma.joblib", 0, "joblib (lzma-compressed): safe"),
-    ("scripted.pt", 0, "sandbox-only"),
-    ("os_system.pkl", 1, "unsafe, refused: imports 'posix.system'"),
-    ("empty.pkl", 2, "unreadable"),
-    ("random.bin", 2, "not a format the grader knows"),
-])
-def test_inspect_as_a_command(corpus, name, code, words):
-    done = command("inspect", corpus.case(name).path)
-    assert done.returncode == code and done.stderr == ""
-    first = done.stdout.splitlines()[0]
-    assert words in first and first.startswith(f"{name}: ")
-
-
-def test_inspect_lists_every_finding_on_its_own_line(corpus):
-    done = command("inspect", corpus.case("getattr_chain.pkl").path)
-    lines = done.stdout.splitlines()
-    assert done.returncode == 1 and len(lines) >= 3
-    assert lines[1].startswith("  - imports 'builtins.getattr'")
-
-
-# ---------------------------------------------------------------------- verify
-
-
-def test_verify_passes_every_benign_artifact(corpus):
-    def one(case):
-        return case, run_json(*verify_args(case))
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(one, corpus.benign))
-    failures = {case.name: fields.get("message") for case, (code, fields, _) in results
-                if code != 0}
-    assert not failures
-    for case, (_code, fields, _raw) in results:
-        assert VERIFY_FIELDS <= set(fields)
-        assert fields["identical"] is True and fields["n_differ"] == 0
-        assert fields["n_rows"] > 0 and fields["load_seconds"] >= 0
-        assert fields["format"] == case.format
-        assert fields["network_isolated"] is not None
-
-
-def test_verify_refuses_every_malicious_artifact_without_loading_it(corpus, tmp_path):
-    np.save(tmp_path / "X.npy", np.zeros((3, 10)))
-    np.save(tmp_path / "Y.npy", np.zeros(3))
-    for case in corpus.malicious:
-        code, fields, _ = run_json("verify", case.path, "--inputs", tmp_path / "X.npy",
-                                   "--expected", tmp_path / "Y.npy")
-        assert code == 1, (case.name, fields["message"])
-        assert "unsafe, refused" in fields["message"]
-        assert fields["isolation"] == [] and "seconds" not in fields  # no child started
-    assert list(corpus.canaries.iterdir()) == []
-
-
-def test_verify_on_corrupted_inputs(corpus, tmp_path):
-    np.save(tmp_path / "X.npy", np.zeros((3, 10)))
-    np.save(tmp_path / "Y.npy", np.zeros(3))
-    expected_codes = {"safe": 0, "unsafe": 1, "unreadable": 2}
-    for case in corpus.corrupted:
-        if case.expected is not None:
-            args = verify_args(case)
-        else:
-            args = ["verify", case.path, "--inputs", tmp_path / "X.npy", "--expected",
-                    tmp_path / "Y.npy"]
-            if case.max_bytes:
-                args += ["--max-bytes", case.max_bytes]
-        code, fields, _ = run_json(*args)
-        assert code == expected_codes[case.verdict], (case.name, fields)
-        assert fields["verdict"] == case.verdict
-        assert "\n" not in fields["message"]
-
-
-def test_verify_reports_differences(corpus, tmp_path):
-    case = corpus.case("logreg.pkl")
-    wrong = 1 - np.load(case.expected)
-    np.save(tmp_path / "wrong.npy", wrong)
-    code, fields, _ = run_json("verify", case.path, "--inputs", case.inputs, "--expected",
-                               tmp_path / "wrong.npy")
-    assert code == 1 and fields["identical"] is False
-    assert fields["n_differ"] == fields["n_rows"] == len(wrong)
-    assert fields["max_abs_diff"] == 1.0
-    assert "differs on" in fields["message"]
-
-
-def test_verify_onnx_probabilities_and_tolerances(tmp_path):
-    """A logistic regression in float32 ONNX: probabilities within 1e-6, not bit-identical."""
-    from skl2onnx import to_onnx
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    _, numeric, _, y = corpora.data()
-    X = numeric.astype(np.float32)
-    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
-    (tmp_path / "lr.onnx").write_bytes(
-        to_onnx(model, X[:1], options={"zipmap": False}).SerializeToString())
-    np.save(tmp_path / "X.npy", X)
-    np.save(tmp_path / "proba.npy", model.predict_proba(X))
-    args = ["verify", tmp_path / "lr.onnx", "--inputs", tmp_path / "X.npy", "--expected",
-            tmp_path / "proba.npy"]
-    code, fields, _ = run_json(*args, "--method", "predict_proba")
-    assert code == 0 and 0 < fields["max_abs_diff"] < 1e-6, fields
-    assert fields["policy"].startswith("tolerance")
-    code, fields, _ = run_json(*args, "--method", "predict_proba", "--rtol", "0", "--atol", "0")
-    assert code == 1 and fields["n_differ"] > 0
-    code, fields, _ = run_json(*args, "--output", "probabilities")
-    assert code == 0
-    code, fields, _ = run_json(*args, "--output", "no_such_output")
-    assert code == 1 and "no output" in fields["message"]
-
-
-def test_verify_onnx_labels_at_ties_are_reported_not_counted(corpus, tmp_path):
-    """The float32 forest flips labels where the votes are tied: reported, not counted."""
-    import joblib
-
-    case = corpus.case("forest_skl2onnx.onnx")
-    code, fields, _ = run_json(*verify_args(case))
-    assert code == 0 and fields["n_differ"] == 0 and fields["n_ties"] > 0, fields
-    assert "tie-aware" in fields["policy"]
-    # The same flips against the reference's own probabilities (--expected-proba).
-    forest = joblib.load(corpus.case("forest.joblib").path)
-    np.save(tmp_path / "proba.npy", forest.predict_proba(np.load(case.inputs)))
-    code, with_reference, _ = run_json(*verify_args(case), "--expected-proba",
-                                       tmp_path / "proba.npy")
-    assert code == 0 and with_reference["n_ties"] == fields["n_ties"]
-    # A label flipped where nothing is tied is a real difference.
-    labels = np.load(case.expected)
-    proba = np.load(tmp_path / "proba.npy")
-    clear = int(np.argmax(np.abs(proba[:, 0] - proba[:, 1])))
-    labels[clear] = 1 - labels[clear]
-    np.save(tmp_path / "wrong.npy", labels)
-    code, fields, _ = run_json("verify", case.path, "--inputs", case.inputs, "--expected",
-                               tmp_path / "wrong.npy")
-    assert code == 1 and fields["n_differ"] == 1
-
-
-def test_verify_weights_only_needs_the_model_class(corpus):
-    case = corpus.case("credit_mlp.safetensors")
-    done = command("verify", case.path, "--inputs", case.inputs, "--expected", case.expected)
-    assert done.returncode == 2 and "--model-class" in done.stdout
-    assert done.stdout.count("\n") == 1
 
 
 def test_usage_errors_are_one_line(tmp_path):
@@ -222,25 +28,27 @@ def test_usage_errors_are_one_line(tmp_path):
         assert "Traceback" not in done.stdout
 
 
-def test_unreadable_expected_file_is_a_one_line_error(corpus, tmp_path):
-    case = corpus.case("credit_mlp.onnx")
-    (tmp_path / "bad.npy").write_bytes(b"not an npy file")
-    done = command("verify", case.path, "--inputs", case.inputs, "--expected",
-                   tmp_path / "bad.npy")
-    assert done.returncode == 2 and done.stdout.count("\n") == 1
-    assert "expected outputs" in done.stdout
-
-
-def test_verify_reports_the_sandbox_layers(corpus):
-    """Each check says which walls the sandbox had here (its speed is measured by make bench)."""
-    code, fields, _ = run_json(*verify_args(corpus.case("credit_mlp.onnx")))
-    assert code == 0 and fields["network_isolated"] == ("no network" in fields["isolation"])
-    assert {"temporary folder", "scrubbed environment", "wall-clock timeout"} <= \
-        set(fields["isolation"])
-
-
 def test_help_lists_every_command():
     done = command("--help")
     assert done.returncode == 0
     for name in cli.COMMANDS:
         assert f"    {name} " in done.stdout, name
+
+
+def test_an_unexpected_exception_is_one_line_too(monkeypatch, capsys):
+    """What a command did not foresee still ends in one line and exit 2, never a traceback."""
+    def run(args):
+        raise RuntimeError("disk full\nand a second line")
+
+    monkeypatch.setattr("autograder.cli.progress.run", run)
+    assert cli.main(["progress"]) == 2
+    assert capsys.readouterr().out == "autograder: error: RuntimeError: disk full\n"
+    assert cli.main(["progress", "--json"]) == 2
+    assert json.loads(capsys.readouterr().out) == {
+        "error": "autograder: error: RuntimeError: disk full", "exit_code": 2}
+
+
+def test_with_json_a_usage_error_is_one_object(capsys):
+    assert cli.main(["inspect", "--json"]) == 2
+    data = json.loads(capsys.readouterr().out)
+    assert data["exit_code"] == 2 and "the following arguments are required: path" in data["error"]

@@ -29,7 +29,7 @@ HELP = "measure the course and the grader; rewrite docs/benchmarks.md (make benc
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", nargs="+", default=[], metavar="SECTION",
                         help="run only these sections (grading, artifacts, course, "
-                             "serialization, formats, setup, hub)")
+                             "serialization, formats, setup, hub, cluster)")
     parser.add_argument("--quick", action="store_true",
                         help="tiny inputs, few repetitions: checks that the benchmark runs")
     parser.add_argument("--out", type=Path, default=None,

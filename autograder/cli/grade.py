@@ -190,8 +190,9 @@ def given_limits(args, memory: int):
     if args.cpu_time is None and args.timeout is None:
         JobLimits(memory=memory, cell_timeout=args.cell_timeout)  # validates them now
         return None
-    return JobLimits(cpu_seconds=args.cpu_time or args.timeout,
-                     wall_seconds=args.timeout or args.cpu_time, memory=memory,
+    cpu = args.timeout if args.cpu_time is None else args.cpu_time  # 0 is given, and refused
+    wall = args.cpu_time if args.timeout is None else args.timeout
+    return JobLimits(cpu_seconds=cpu, wall_seconds=wall, memory=memory,
                      cell_timeout=args.cell_timeout, basis="given on the command line")
 
 

@@ -57,7 +57,7 @@ def report_fields(report) -> dict:
             "size_bytes": report.size_bytes}
 
 
-def headline(report) -> str:
+def headline(report, trusted: bool = False) -> str:
     from autograder.artifacts.enums import Verdict
 
     name = Path(report.path).name
@@ -69,7 +69,8 @@ def headline(report) -> str:
     if report.verdict == Verdict.SANDBOX:
         return f"{name}: {what}: sandbox-only: it contains code, loaded only in the sandbox"
     n = len(report.imports)
-    globals_ = f"; {n} global(s), all allowlisted" if n else ""
+    allowed = "allowlisted or trusted (--trust)" if trusted else "allowlisted"
+    globals_ = f"; {n} global(s), all {allowed}" if n else ""
     return f"{name}: {what}: {report.verdict}{globals_}"
 
 
@@ -78,7 +79,7 @@ def run(args) -> int:
     from autograder.artifacts.enums import Verdict
 
     report = analyze(args.path, max_bytes=args.max_bytes, trusted=args.trust)
-    lines = [headline(report)]
+    lines = [headline(report, bool(args.trust))]
     if report.verdict == Verdict.UNSAFE and len(report.findings) > 1:
         lines += [f"  - {finding}" for finding in report.findings]
     lines += [f"  note: {note}" for note in report.notes]
