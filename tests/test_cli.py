@@ -45,7 +45,7 @@ def test_an_unexpected_exception_is_one_line_too(monkeypatch, capsys):
     assert capsys.readouterr().out == "autograder: error: RuntimeError: disk full\n"
     assert cli.main(["progress", "--json"]) == 2
     assert json.loads(capsys.readouterr().out) == {
-        "error": "autograder: error: RuntimeError: disk full", "exit_code": 2}
+        "error": "RuntimeError: disk full", "exit_code": 2}
 
 
 def test_with_json_a_usage_error_is_one_object(capsys):

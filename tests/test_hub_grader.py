@@ -40,6 +40,12 @@ def test_a_run_that_graded_nothing_gives_its_error_to_everyone():
     assert all(not v.graded and "no such course" in v.reason for v in verdicts.values())
 
 
+def test_a_command_that_failed_unforeseen_gives_its_error_to_everyone():
+    verdicts = grader.verdicts(grader.last_json(json.dumps(
+        {"error": "OSError: [Errno 28] No space left on device", "exit_code": 2})), ["a"])
+    assert not verdicts["a"].graded and verdicts["a"].reason.endswith("No space left on device")
+
+
 def test_no_json_is_none_not_a_guess():
     assert grader.last_json("Traceback (most recent call last):\n  ...") is None
     assert grader.last_json('{"cut short') is None

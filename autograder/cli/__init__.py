@@ -6,7 +6,8 @@ module and its name to `COMMANDS`; modules import what they need inside `run`, s
 a quick `inspect` stay fast.
 
 Errors are one line on stdout, `autograder: error: ...`, with exit code 2; with `--json`, one
-JSON object `{"error": ..., "exit_code": 2}`. There is never a traceback.
+JSON object `{"error": ..., "exit_code": 2}`, the same line without the prefix. There is never
+a traceback.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # never a traceback: one line, exit 2
         from autograder.common.text import error_line
 
-        message = error = f"autograder: error: {error_line(exc)}"
+        error = error_line(exc)
+        message = f"autograder: error: {error}"
     print(json.dumps({"error": error, "exit_code": 2}) if as_json else message)
     return 2

@@ -56,7 +56,8 @@ class Verdict:
 def verdicts(result: dict, students: list[str]) -> dict[str, Verdict]:
     """Each student's outcome from `autograder grade --json`'s object; a student it does not
     mention was not graded."""
-    errors = result.get("errors", [])
+    # a failure the command did not foresee is the command line's own {"error": ...}
+    errors = result.get("errors") or [e for e in [result.get("error")] if e]
     outcomes = {o["student"]: o for run in result.get("runs", [])
                 for o in run.get("outcomes", [])}
     if errors and not outcomes:
