@@ -60,6 +60,26 @@ def pytest_runtest_teardown(item, nextitem):
     return result
 
 
+# --- shared by several modules ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory):
+    """The artifact corpus (tests/corpus.py): benign, malicious and corrupted files."""
+    import corpus as corpora
+
+    return corpora.get(tmp_path_factory)
+
+
+@pytest.fixture
+def shown(monkeypatch):
+    """What plots.show displays: (bundle, metadata) pairs."""
+    out = []
+    monkeypatch.setattr("IPython.display.display",
+                        lambda bundle, raw, metadata: out.append((bundle, metadata)))
+    return out
+
+
 # --- one class hub for every tests/test_hub_*.py module ------------------------------------------
 
 

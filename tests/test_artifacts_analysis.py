@@ -25,11 +25,6 @@ from autograder.artifacts.enums import Format, Verdict
 FORMATS = set(Format) - {Format.NONE}
 
 
-@pytest.fixture(scope="session")
-def corpus(tmp_path_factory):
-    return corpora.get(tmp_path_factory)
-
-
 def one_line(text: str) -> bool:
     return bool(text) and "\n" not in text and "\r" not in text
 

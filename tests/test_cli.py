@@ -8,15 +8,10 @@ Each command has its own file, tests/test_cli_<command>.py.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+
+from commandline import command
 
 from autograder import cli
-
-
-def command(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout)
 
 
 def test_usage_errors_are_one_line(tmp_path):

@@ -9,27 +9,15 @@ from __future__ import annotations
 
 import json
 import pickle
-import subprocess
-import sys
 from fractions import Fraction
 
-import corpus as corpora
 import numpy as np
 import pytest
+from commandline import command
 
 from autograder import cli
 
 INSPECT_FIELDS = {"path", "format", "verdict", "findings"}
-
-
-@pytest.fixture(scope="session")
-def corpus(tmp_path_factory):
-    return corpora.get(tmp_path_factory)
-
-
-def command(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout)
 
 
 def test_inspect_exit_codes_on_every_corpus(corpus, capsys):

@@ -11,29 +11,18 @@ from __future__ import annotations
 
 import json
 import pickle
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import corpus as corpora
 import numpy as np
 import pytest
+from commandline import command
 
 from autograder import cli
 
 INSPECT_FIELDS = {"path", "format", "verdict", "findings"}
 VERIFY_FIELDS = INSPECT_FIELDS | {"identical", "n_rows", "n_differ", "max_abs_diff",
                                   "load_seconds"}
-
-
-@pytest.fixture(scope="session")
-def corpus(tmp_path_factory):
-    return corpora.get(tmp_path_factory)
-
-
-def command(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout)
 
 
 def verify_args(case: corpora.Case) -> list[str]:

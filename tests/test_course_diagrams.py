@@ -12,15 +12,6 @@ from autograder.course import diagrams  # noqa: E402
 
 
 @pytest.fixture
-def shown(monkeypatch):
-    """What plots.show displays: (bundle, metadata) pairs."""
-    out = []
-    monkeypatch.setattr("IPython.display.display",
-                        lambda bundle, raw, metadata: out.append((bundle, metadata)))
-    return out
-
-
-@pytest.fixture
 def drawn(monkeypatch):
     """The figures flow hands to plots.show, with their alt text, before any is rendered."""
     out = []

@@ -13,15 +13,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 from autograder.course import plots  # noqa: E402
 
 
-@pytest.fixture
-def shown(monkeypatch):
-    """What plots.show displays: (bundle, metadata) pairs."""
-    out = []
-    monkeypatch.setattr("IPython.display.display",
-                        lambda bundle, raw, metadata: out.append((bundle, metadata)))
-    return out
-
-
 def test_bars_use_a_readable_unit_and_a_log_axis_when_values_span_orders():
     fig, ax = plt.subplots()
     plots.bars(ax, ["onnx", "pickle"], [0.02e-3, 4e-3], kind="duration", label="latency")
