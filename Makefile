@@ -105,7 +105,7 @@ hub-stop:
 grade: install
 	$(BIN)/autograder grade --sample $(GRADE_ARGS)
 
-# Measure the course and the grader (about 15 min on 2 cores; run it on a quiet machine):
+# Measure the course and the grader (20 to 30 min on 2 cores; run it on a quiet machine):
 # grading against stock nbgrader, artifact checks, each lesson's run time, serialization
 # throughput, every route of the format guide, install time. Rewrites docs/benchmarks.md, its
 # data (docs/benchmarks.json) and docs/images/benchmarks.png, then the pages that quote it.
