@@ -79,7 +79,7 @@ def launch(tmp_path, monkeypatch):
     monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
     monkeypatch.setattr(kernel, "Path", Paths)
     monkeypatch.setattr(os, "execv", execv)
-    monkeypatch.setattr(sandbox, "drop_privileges", lambda: "capabilities dropped")
+    monkeypatch.setattr(sandbox, "drop_privileges", lambda **_: "capabilities dropped")
     connection = tmp_path / "kernel-1.json"
     connection.write_text('{"key": "secret"}')
     spec = tmp_path / "kernel-hide.json"
@@ -114,11 +114,12 @@ def test_a_hidden_kernel_gets_private_copies_of_what_it_can_no_longer_reach(laun
     assert [p.name for p in (private / "matplotlib").iterdir()] == ["fontlist-v390.json"]
     assert os.environ["MPLCONFIGDIR"] == str(private / "matplotlib")
     assert os.environ["IPYTHONDIR"] == str(private / "ipython")
-    assert report == {"files": "hidden (test), capabilities dropped", "files_hidden": True}
+    assert report == {"files": "hidden (test), capabilities dropped", "files_hidden": True,
+                      "prefork": False}
 
 
 def test_a_kernel_the_sandbox_could_not_hide_says_so_and_keeps_its_files(launch, tmp_path):
     argv, report, private = launch(hidden=False)
     assert argv[3:] == ["-f", str(tmp_path / "kernel-1.json")]
     assert not private.exists()
-    assert report == {"files": "not hidden (test)", "files_hidden": False}
+    assert report == {"files": "not hidden (test)", "files_hidden": False, "prefork": False}

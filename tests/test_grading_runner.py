@@ -31,6 +31,8 @@ def test_the_kernelspec_starts_the_hiding_launcher_under_the_jobs_kernel_name(tm
     assert spec.argv == [sys.executable, "-m", "autograder.grading.kernel", str(hide),
                          "-f", "{connection_file}"]
     assert spec.language == "python"
+    # launched by the pre-forked kernels' provisioner, which this process now knows
+    assert spec.metadata["kernel_provisioner"]["provisioner_name"] == runner.PROVISIONER
     assert importlib.util.find_spec(spec.argv[2]) is not None  # the launcher's module exists
     assert runner.write_kernelspec(tmp_path, hide) == share  # a second job in the same folder
 

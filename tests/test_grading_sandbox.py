@@ -127,6 +127,34 @@ def test_without_capabilities_a_process_cannot_reach_another_one_through_proc(tm
     assert got["child"] == "13"  # EACCES: ptrace access to a more privileged process denied
 
 
+def test_dropping_privileges_now_empties_this_processs_own_sets_too(tmp_path):
+    got = run_python("""
+        import json, os
+        from autograder.grading import sandbox
+        def caps():
+            status = open("/proc/self/status").read().splitlines()
+            return {k: v.strip() for k, v in (line.split(":", 1) for line in status)
+                    if k.startswith("Cap")}
+        before = caps()
+        said = sandbox.drop_privileges(now=True)
+        try:
+            os.listdir(f"/proc/{os.getppid()}/root")
+            reach = "reached"
+        except OSError as exc:
+            reach = exc.errno
+        print(json.dumps({"before": before, "after": caps(), "said": said, "reach": reach,
+                          "uid": os.getuid()}))
+    """, tmp_path)
+    if got["uid"] != 0:
+        pytest.skip("only root has capabilities to drop")
+    assert int(got["before"]["CapEff"], 16) != 0
+    empty = "0" * 16
+    assert [got["after"][k] for k in ("CapEff", "CapPrm", "CapInh", "CapBnd", "CapAmb")] == \
+        [empty] * 5
+    assert "refused" not in got["said"]
+    assert got["reach"] == 13  # EACCES: without an exec in between, too
+
+
 def test_isolation_full_needs_every_layer():
     assert not sandbox.Isolation().full
     assert sandbox.Isolation(network_isolated=True, pid_namespace=True, files_hidden=True).full

@@ -6,6 +6,10 @@ the gradebooks, source notebooks, submissions and other jobs are covered and eve
 the notebook's folder is read-only (`sandbox.hide`), gives up every capability
 (`sandbox.drop_privileges`), writes what it achieved (JSON) to the report file named in JAIL.json,
 and replaces itself with ipykernel, which inherits all of it and the runner's rlimits.
+
+A kernel pre-forked by the runner (`prefork`) does the same in `become`, without the exec:
+ipykernel and the lesson's imports are loaded already, and its capabilities are dropped at
+once instead of at the exec.
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ def matplotlib_cache() -> dict[str, bytes]:
         return {}
 
 
-def main(argv: list[str]) -> None:
+def prepare(argv: list[str], *, now: bool = False) -> list[str]:
+    """Hide, drop privileges, report; returns ipykernel's arguments (`-f CONNECTION_FILE`,
+    moved where the hidden kernel can still read it). `now`: see `sandbox.drop_privileges`."""
     spec = json.loads(Path(argv[0]).read_text())
     args = list(argv[1:])
     connection = Path(args[args.index("-f") + 1]) if "-f" in args else None
@@ -51,10 +57,38 @@ def main(argv: list[str]) -> None:
             moved = private / connection.name
             moved.write_text(connection_text)
             args[args.index("-f") + 1] = str(moved)
-        files += ", " + sandbox.drop_privileges()
-    os.write(report, json.dumps({"files": files, "files_hidden": status.hidden}).encode())
+        files += ", " + (sandbox.drop_privileges(now=True) if now else
+                         sandbox.drop_privileges())
+    os.write(report, json.dumps({"files": files, "files_hidden": status.hidden,
+                                 "prefork": now}).encode())
     os.close(report)
+    return args
+
+
+def main(argv: list[str]) -> None:
+    args = prepare(argv)
     os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *args])
+
+
+def become(argv: list[str]) -> None:
+    """This process, forked from a runner that never ran student code, becomes the kernel, as
+    `python -m ipykernel_launcher` would be in its folder. Never returns."""
+    import ipykernel_launcher
+    from ipykernel import kernelapp
+
+    code = 1
+    try:
+        args = prepare(argv, now=True)
+        sys.argv = [ipykernel_launcher.__file__, *args]
+        sys.path[0] = os.getcwd()  # what `python -m` puts first: the notebook's folder
+        kernelapp.launch_new_instance(argv=args)
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 if __name__ == "__main__":

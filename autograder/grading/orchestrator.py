@@ -10,7 +10,7 @@ database server (PostgreSQL), and `executor=` runs the jobs elsewhere (a Dask cl
 
     GradingCourse.open    the course's settings as nbgrader reads them, and where results go
     choose_students       imported ones, or those `nbgrader autograde` would grade
-    worker_pool           started at once, so the workers load nbgrader meanwhile
+    worker_pool           started at once, so the workers start their zygotes meanwhile
     define                the assignment in the gradebook (generated only where it is missing,
                           or always from the source when grading into another folder)
     make_template         the assignment's definition alone, for each job to copy
@@ -48,6 +48,7 @@ from autograder.grading import (
     integrity,
     reference,
     report,
+    zygote,
 )
 from autograder.grading.course import (
     GradingCourse,
@@ -131,15 +132,21 @@ def grade(assignment: str, *, course: Path = ROOT, out: Path | None = None,
         todo = [s for s in chosen if s not in kept]
         outcomes = [kept[s] for s in chosen if s in kept]
         if todo:
-            with worker_pool(executor, workers, len(todo)) as (pool, run.workers):
+            # what each worker's zygote imports for the kernels (`zygote`), if isolated
+            preload = zygote.preloads(graded, assignment) if isolate else ()
+            with worker_pool(executor, workers, len(todo), preload, quick) as (pool, run.workers):
+                if isinstance(pool, InProcess):
+                    preload = ()  # one job at a time here: a zygote would only add its start
                 with database.lock(graded.db_url, graded.course_id, assignment):
                     define(graded, assignment, scratch)
                 template = make_template(graded, assignment, scratch)
                 run.limits = limits or measure_limits(
                     graded, assignment, scratch, template, pool, quick=quick,
-                    isolate=isolate, limits=JobLimits(memory=memory, cell_timeout=cell_timeout))
+                    isolate=isolate, limits=JobLimits(memory=memory, cell_timeout=cell_timeout),
+                    preload=preload)
                 jobs = make_jobs(graded, assignment, todo, scratch, template, run.limits,
-                                 isolate=isolate, quick=quick, submissions=submissions)
+                                 isolate=isolate, quick=quick, submissions=submissions,
+                                 preload=preload)
                 shown = Progress(len(jobs)) if progress else None
 
                 def done(outcome: GradeOutcome) -> None:
@@ -174,17 +181,18 @@ class InProcess(Executor):
 
 
 @contextlib.contextmanager
-def worker_pool(executor: Executor | None, workers: int, jobs: int):
+def worker_pool(executor: Executor | None, workers: int, jobs: int,
+                preload: tuple[str, ...] = (), quick: bool = True):
     """(executor, how many run at once): the one given; for one at a time, this process; else a
-    process pool started right away, so its workers load nbgrader while the parent defines the
-    assignment."""
+    process pool started right away, so its workers start their zygotes (with `preload`; else
+    load nbgrader) while the parent defines the assignment."""
     n = min(workers or os.cpu_count() or 1, jobs)
     if executor is not None or n == 1:
         yield executor or InProcess(), n
         return
-    from autograder.grading.runner import warm_up
+    from autograder.grading.workers import warm_up
 
-    pool = ProcessPoolExecutor(max_workers=n, initializer=warm_up)
+    pool = ProcessPoolExecutor(max_workers=n, initializer=warm_up, initargs=(preload, quick))
     for _ in range(n):
         pool.submit(int)  # each submit to a busy pool starts one more worker
     try:
@@ -302,24 +310,25 @@ def hidden_paths(course: GradingCourse, submissions: Path | None) -> tuple[str, 
 
 def make_job(course: GradingCourse, assignment: str, student: str, scratch: Path,
              template: Path, limits: JobLimits, *, isolate: bool, quick: bool,
-             submissions: Path | None, submission: Path | None = None) -> GradeJob:
+             submissions: Path | None, submission: Path | None = None,
+             preload: tuple[str, ...] = ()) -> GradeJob:
     return GradeJob(
         assignment=assignment, student=student,
         submission=str(submission or course.path("submitted_directory", student, assignment)),
         work=str(scratch / "jobs" / student), template_db=str(template),
         course_root=str(course.root), course_id=course.course_id, limits=limits,
         isolate=isolate, quick=quick, hide=hidden_paths(course, submissions),
-        out=str(course.out))
+        out=str(course.out), preload=preload)
 
 
 def make_jobs(course: GradingCourse, assignment: str, students: list[str], scratch: Path,
               template: Path, limits: JobLimits, *, isolate: bool, quick: bool,
-              submissions: Path | None) -> list[GradeJob]:
+              submissions: Path | None, preload: tuple[str, ...] = ()) -> list[GradeJob]:
     """One job per student, each with the student's earlier state in the gradebook."""
     states = gradebook.student_states(course.db_url, course.course_id, assignment, students)
     return [dataclasses.replace(
         make_job(course, assignment, student, scratch, template, limits, isolate=isolate,
-                 quick=quick, submissions=submissions), prior=states[student])
+                 quick=quick, submissions=submissions, preload=preload), prior=states[student])
             for student in students]
 
 
@@ -348,7 +357,7 @@ def measure_solution(assignment: str, *, course: Path = ROOT, out: Path | None =
 
 def measure_limits(course: GradingCourse, assignment: str, scratch: Path, template: Path,
                    executor: Executor, *, quick: bool, isolate: bool,
-                   limits: JobLimits) -> JobLimits:
+                   limits: JobLimits, preload: tuple[str, ...] = ()) -> JobLimits:
     """`limits` with the time limits of `JobLimits.from_reference`: the solution graded like a
     submission (once per version of the assignment: the result is cached)."""
     key = reference.key(course, assignment, quick)
@@ -357,7 +366,8 @@ def measure_limits(course: GradingCourse, assignment: str, scratch: Path, templa
         folder = reference.solution_submission(course, assignment, scratch / "solution")
         job = make_job(course, assignment, reference.STUDENT, scratch, template,
                        JobLimits(memory=limits.memory, cell_timeout=limits.cell_timeout),
-                       isolate=isolate, quick=quick, submissions=None, submission=folder)
+                       isolate=isolate, quick=quick, submissions=None, submission=folder,
+                       preload=preload)
         solution = next(run_jobs([job], executor))
         if solution.status != GradeStatus.GRADED:
             return dataclasses.replace(

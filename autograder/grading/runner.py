@@ -8,6 +8,9 @@ has nbgrader imported already, or where forking is unsafe (`workers.can_fork`) a
    fork into the PID namespace's init, or, where the OS refuses, become a child subreaper so
    the worker can still find every process to kill;
 2. set the rlimits (`limits.apply`), inherited by the kernel and everything it starts;
+   where the runner was forked from a zygote (clean: no student code run, no other student's
+   files read), fork one waiting kernel per notebook now, before anything of this job is read
+   (`prefork`);
 3. make the job's course (`set_up`): the template gradebook with the student's earlier state,
    the submission in nbgrader's submitted/ layout; note what the submission changed;
 4. run nbgrader's own Autograde and GenerateFeedback converters there, in the course's folder
@@ -43,6 +46,7 @@ KERNEL_NAME = "autograder-sandbox"
 EXECUTE_TIMES = "execute.jsonl"  # what the notebooks' own runs took (timed.TimedExecute)
 PATHS, NOTES, PROGRESS, RESULT = "paths.json", "notes.json", "progress.json", "result.json"
 KERNEL_REPORT = "kernel.json"  # what the kernel launcher's sandbox achieved
+PROVISIONER = "autograder-prefork"  # `prefork.PreforkedProvisioner`, registered in `run`
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 
 
@@ -58,7 +62,11 @@ def die_with_parent() -> None:
 
 
 def write_kernelspec(work: Path, kernel_hide: Path) -> Path:
-    """A kernelspec that starts the hiding launcher; returns the folder to put on JUPYTER_PATH."""
+    """A kernelspec that starts the hiding launcher, or hands its launch to a pre-forked kernel
+    (`prefork`); returns the folder to put on JUPYTER_PATH."""
+    from autograder.grading import prefork
+
+    prefork.register()  # the kernelspec names it: this process's jupyter_client must know it
     share = work / "jupyter"
     spec_dir = share / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
@@ -67,6 +75,7 @@ def write_kernelspec(work: Path, kernel_hide: Path) -> Path:
                  "-f", "{connection_file}"],
         "display_name": "Python 3 (grading sandbox)",
         "language": "python",
+        "metadata": {"kernel_provisioner": {"provisioner_name": PROVISIONER}},
     }))
     return share
 
@@ -199,8 +208,9 @@ def warm_up() -> None:
         new_code_cell("import numpy as np\nprint(np.pi)", outputs=[error])]))
 
 
-def forked(spec_path: str, log_path: str, env: dict[str, str]) -> None:
-    """The runner in a process forked from a warm worker: what `python -m ... SPEC` would be."""
+def forked(spec_path: str, log_path: str, env: dict[str, str], *, clean: bool = False) -> None:
+    """The runner in a process forked from a warm worker, or from a zygote (`clean`): what
+    `python -m ... SPEC` would be."""
     os.environ.clear()
     os.environ.update(env)
     os.setsid()  # its own session, so the worker can kill the whole group
@@ -212,7 +222,7 @@ def forked(spec_path: str, log_path: str, env: dict[str, str]) -> None:
     os.close(log)
     os.close(null)
     sys.dont_write_bytecode = True
-    sys.exit(main([spec_path]))
+    sys.exit(main([spec_path], clean=clean))
 
 
 def cpu_seconds() -> float:
@@ -222,7 +232,7 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], *, clean: bool = False) -> int:
     skip_iri_grammars()
     spec = json.loads(Path(argv[0]).read_text())
     start = time.perf_counter()
@@ -239,6 +249,10 @@ def main(argv: list[str]) -> int:
     # Written now: a submission killed at the time limit never reaches result.json.
     write_json(Path(spec["work"]) / "isolation.json", asdict(isolation))
     limits_module.apply(limits_module.JobLimits(**spec["limits"]))
+    if clean and isolation.pid_namespace:  # the kernels die with the namespace, unused or not
+        from autograder.grading import prefork
+
+        prefork.start(spec.get("kernels", 1))
     try:
         result = run(spec)
     except Exception as exc:  # reported as this submission's error; the batch goes on

@@ -197,10 +197,23 @@ def read_only_except(keep: set[str]) -> int:
 
 
 PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 
-def drop_privileges() -> str:
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+def drop_privileges(*, now: bool = False) -> str:
     """No capabilities after the next exec, and no way back (setuid binaries, file caps).
+    With `now`, none from this moment either: for a kernel that starts without an exec
+    (`prefork`), whose effective set would otherwise stay the runner's.
 
     Without CAP_SYS_PTRACE the kernel cannot trace the grader or reach its files through
     /proc/PID/root; without CAP_SYS_ADMIN it cannot undo the mounts above.
@@ -211,5 +224,10 @@ def drop_privileges() -> str:
         last = 40
     dropped = sum(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0 for cap in range(last + 1))
     no_new = libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
-    return f"{dropped} capabilities dropped" + ("" if no_new else ", no_new_privs refused")
-
+    said = f"{dropped} capabilities dropped" + ("" if no_new else ", no_new_privs refused")
+    if now:
+        libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+        empty = (_CapData * 2)()  # every set of both 32-bit halves: empty
+        if libc.capset(ctypes.byref(_CapHeader(LINUX_CAPABILITY_VERSION_3, 0)), empty) != 0:
+            said += ", capset refused"
+    return said

@@ -74,6 +74,8 @@ class GradeJob:
     quick: bool = True  # AUTOGRADER_QUICK=1 for the kernel
     hide: tuple[str, ...] = ()  # paths student code must not see
     out: str = ""  # the graded course's folder, where the feedback pages end up
+    # what a zygote imports for this assignment's kernels (`zygote.preloads`); () for none
+    preload: tuple[str, ...] = ()
 
 
 def runner_environment(quick: bool) -> dict[str, str]:
@@ -85,6 +87,19 @@ def runner_environment(quick: bool) -> dict[str, str]:
     if quick:
         env[QUICK_VARIABLE] = "1"
     return env
+
+
+def warm_up(preload: tuple[str, ...], quick: bool) -> None:
+    """A pool worker's start: its zygote, importing in the background (`zygote`), or else
+    nbgrader's imports, for the runners it forks itself."""
+    if preload:
+        from autograder.grading import zygote
+
+        zygote.current(preload, runner_environment(quick))
+    else:
+        from autograder.grading import runner
+
+        runner.warm_up()
 
 
 def kill_tree(pid: int, reap: Callable[[], object]) -> None:
@@ -119,14 +134,26 @@ def can_fork(memory_limit: int) -> bool:
             and psutil.Process().memory_info().vms < memory_limit // 4)
 
 
-def start_runner(spec: Path, log: Path, memory_limit: int, env: dict[str, str]
+def start_runner(spec: Path, log: Path, memory_limit: int, env: dict[str, str],
+                 preload: tuple[str, ...] = ()
                  ) -> tuple[int, Callable[[float | None], int | None]]:
     """Start the runner in a new session; returns its pid and wait(timeout) -> exit code or None.
 
-    Forked from this process where that is safe (`can_fork`): nbgrader is then imported once
-    per worker instead of once per submission, which was most of a submission's overhead.
+    With `preload`, forked from this worker's zygote (`zygote`), so its kernels start with
+    those imports done, unless the zygote alone takes half the memory limit. Otherwise forked
+    from this process where that is safe (`can_fork`): nbgrader is then imported once per
+    worker instead of once per submission, which was most of a submission's overhead.
     Elsewhere it starts a fresh interpreter.
     """
+    if preload:
+        from autograder.grading import zygote
+
+        try:
+            warm = zygote.current(preload, env)
+            if warm.size() < memory_limit // 2:
+                return warm.start_runner(spec, log, env)
+        except zygote.ZygoteGone:
+            zygote.forget()  # this job starts the usual way; the next one, a new zygote
     if can_fork(memory_limit):
         from autograder.grading import runner
 
@@ -181,12 +208,14 @@ def supervise(pid: int, wait: Callable[[float | None], int | None],
                               wall_seconds=meter.wall)
 
 
-def run_runner(job: GradeJob, work: Path) -> tuple[GradeStatus | None, str, Ending]:
-    """Start the runner and watch it. Returns (status, detail) for anything but a normal end."""
-    spec = {**asdict(job), "work": str(work)}
+def run_runner(job: GradeJob, work: Path, kernels: int = 1
+               ) -> tuple[GradeStatus | None, str, Ending]:
+    """Start the runner and watch it. Returns (status, detail) for anything but a normal end.
+    `kernels`: how many the job starts (one per notebook), for the runner to pre-fork."""
+    spec = {**asdict(job), "work": str(work), "kernels": kernels}
     (work / "spec.json").write_text(json.dumps(spec, indent=1))
     pid, wait = start_runner(work / "spec.json", work / "runner.log", job.limits.memory,
-                             runner_environment(job.quick))
+                             runner_environment(job.quick), job.preload)
     ending = supervise(pid, wait, job.limits)
     # whatever it left behind (a no-op inside a PID namespace), or all of it at a limit
     kill_tree(pid, lambda: wait(None))
@@ -245,7 +274,7 @@ def _grade(job: GradeJob, start: float) -> GradeOutcome:
     template = gradebook.sqlite_url(Path(job.template_db))
     definition = gradebook.definition(template, job.course_id, job.assignment)
 
-    status, detail, ending = run_runner(job, work)
+    status, detail, ending = run_runner(job, work, len(definition.notebooks))
     result = _read_json(work / RESULT)
     paths = {k: Path(v) for k, v in _read_json(work / PATHS).items()}
     notes = list(_read_json(work / NOTES) or [])
