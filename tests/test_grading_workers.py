@@ -5,6 +5,7 @@ shrugs off interrupts, a busy loop over its CPU time, a cell over its time limit
 allocation, broken files, and a leftover daemon, each with its reason.
 """
 
+import json
 import pickle
 import threading
 import time
@@ -16,6 +17,7 @@ import psutil
 import pytest
 from grading_course import ASSIGNMENT, HIDDEN, make_course, submission
 
+from autograder.grading import zygote
 from autograder.grading.course import GradingCourse, define_assignment
 from autograder.grading.limits import JobLimits
 from autograder.grading.orchestrator import hidden_paths, make_template
@@ -41,7 +43,7 @@ def course(tmp_path_factory):
 
 
 def job(course: GradingCourse, student: str, nb=None, *, raw: str | None = None, isolate=True,
-        **limits) -> GradeJob:
+        preload: tuple[str, ...] = (), **limits) -> GradeJob:
     folder = course.path("submitted_directory", student, ASSIGNMENT)
     folder.mkdir(parents=True, exist_ok=True)
     if raw is not None:
@@ -53,11 +55,34 @@ def job(course: GradingCourse, student: str, nb=None, *, raw: str | None = None,
                     work=str(work / student), template_db=str(work / "template.db"),
                     course_root=str(course.root), course_id=course.course_id,
                     limits=JobLimits(**{"cpu_seconds": 60, "wall_seconds": 60, **limits}),
-                    isolate=isolate, hide=hidden_paths(course, None))
+                    isolate=isolate, hide=hidden_paths(course, None), preload=preload)
 
 
 def submission_of(course: GradingCourse, answer=None, **rest):
     return submission(course.root, answer, **rest)
+
+
+@pytest.fixture(params=["fresh", "pre-forked"])
+def kernel(request):
+    """How the job's kernel starts: fresh, or pre-forked by a runner from a zygote (what a
+    pool's jobs do); the limits hold either way. Returns (the job's preload, a name suffix)."""
+    if request.param == "fresh":
+        yield (), "fresh"
+        return
+    yield (*zygote.KERNEL_IMPORTS, "time"), "zygote"
+    zygote.forget()
+
+
+def started_as(result) -> str:
+    """"pre-forked" or "fresh", as the job's kernel launcher reported (none: unsandboxed)."""
+    report = Path(result.work, "kernel.json")
+    return "pre-forked" if report.exists() and json.loads(report.read_text())["prefork"] \
+        else "fresh"
+
+
+def expected_start(kernel, result) -> str:
+    """Pre-forked where asked for and the job got its namespaces; fresh otherwise."""
+    return "pre-forked" if kernel[0] and result.isolation.pid_namespace else "fresh"
 
 
 def test_a_correct_submission_gets_full_marks_and_feedback_without_hidden_tests(course):
@@ -92,14 +117,17 @@ def running(marker: str) -> list[psutil.Process]:
 
 
 @pytest.mark.parametrize("isolate", [True, False], ids=["sandbox", "no-sandbox"])
-def test_an_endless_loop_is_killed_with_everything_it_started(course, isolate):
+def test_an_endless_loop_is_killed_with_everything_it_started(course, isolate, kernel):
+    preload, name = kernel
+    if preload and not isolate:
+        pytest.skip("a kernel is pre-forked only in the job's sandbox")
     daemon = ("import subprocess, os\n"
               "subprocess.Popen(['sleep', '987'], start_new_session=True)\n"
               "if os.fork() == 0:\n    os.setsid()\n    os.execvp('sleep', ['sleep', '988'])\n")
     start = time.perf_counter()
-    result = grade_submission(job(course, f"loop-{isolate}",
+    result = grade_submission(job(course, f"loop-{isolate}-{name}",
                                   submission_of(course, daemon + LOOP), isolate=isolate,
-                                  wall_seconds=8))
+                                  preload=preload, wall_seconds=8))
     assert time.perf_counter() - start < 30
     assert (result.status, result.score) == (GradeStatus.TIMEOUT, 0.0)
     assert result.reason.startswith("stopped at the 8.00 s idle wall-clock limit while running "
@@ -107,6 +135,7 @@ def test_an_endless_loop_is_killed_with_everything_it_started(course, isolate):
     assert result.cells[0].message == "not graded: timeout" and result.flagged
     time.sleep(0.5)
     assert running("sleep 987") == [] and running("sleep 988") == []
+    assert started_as(result) == expected_start(kernel, result)
 
 
 def test_a_cell_that_ignores_the_interrupt_at_its_cell_limit_meets_the_jobs(course):
@@ -117,23 +146,26 @@ def test_a_cell_that_ignores_the_interrupt_at_its_cell_limit_meets_the_jobs(cour
                                     f"cell 1 (answer) of {ASSIGNMENT}")
 
 
-def test_a_busy_loop_is_stopped_at_its_cpu_time(course):
+def test_a_busy_loop_is_stopped_at_its_cpu_time(course, kernel):
     spin = "import threading\ndef spin():\n    while True:\n        pass\n" \
            "for _ in range(2):\n    threading.Thread(target=spin, daemon=True).start()\n" + \
            "while True:\n    pass"
-    result = grade_submission(job(course, "spinner", submission_of(course, spin),
-                                  cpu_seconds=6))
+    result = grade_submission(job(course, f"spinner-{kernel[1]}", submission_of(course, spin),
+                                  preload=kernel[0], cpu_seconds=6))
     assert result.status == GradeStatus.TIMEOUT
     assert result.reason.startswith("stopped at the 6.00 s CPU time limit while running "
                                     f"cell 1 (answer) of {ASSIGNMENT}")
     assert result.cpu_seconds > 6
+    assert started_as(result) == expected_start(kernel, result)
 
 
 @pytest.mark.parametrize("code, spent", [("time.sleep(60)", "waiting"),
                                          ("while True:\n    pass", "CPU time")],
                          ids=["waiting", "computing"])
-def test_a_cell_over_its_time_limit_is_interrupted_and_grading_goes_on(course, code, spent):
-    result = grade_submission(job(course, f"slow-{spent.split()[0]}", submission_of(course, code),
+def test_a_cell_over_its_time_limit_is_interrupted_and_grading_goes_on(course, code, spent,
+                                                                     kernel):
+    result = grade_submission(job(course, f"slow-{spent.split()[0]}-{kernel[1]}",
+                                  submission_of(course, code), preload=kernel[0],
                                   cell_timeout=3))
     assert (result.status, result.score) == (GradeStatus.GRADED, 0.0), result.reason
     assert "answer was stopped at the 3 s cell time limit" in result.reason
@@ -142,13 +174,16 @@ def test_a_cell_over_its_time_limit_is_interrupted_and_grading_goes_on(course, c
     (error,) = [o for o in done.cells[1].outputs if o.output_type == "error"]
     assert (error.ename, error.evalue) == ("CellTimeoutError",
                                            f"the cell was stopped after 3 s of {spent}")
+    assert started_as(result) == expected_start(kernel, result)
 
 
-def test_a_runaway_allocation_meets_the_memory_limit(course):
+def test_a_runaway_allocation_meets_the_memory_limit(course, kernel):
     hog = "hoard = []\nwhile True:\n    hoard.append(bytearray(b'x' * 2**27))"
-    result = grade_submission(job(course, "hog", submission_of(course, hog), memory=2**30))
+    result = grade_submission(job(course, f"hog-{kernel[1]}", submission_of(course, hog),
+                                  preload=kernel[0], memory=2**30))
     assert result.status == GradeStatus.GRADED and result.score == 0.0
     assert result.reason.startswith("answer ran out of memory (limit 1 GiB per process)")
+    assert started_as(result) == expected_start(kernel, result)
 
 
 def test_broken_or_missing_notebooks_get_zero_and_a_reason(course):
