@@ -42,8 +42,11 @@ from autograder.grading.timed import read_timings
 from bench.core import AUTOGRADER, Measurement, Section, progress, python_env, run_command
 
 ASSIGNMENT = "01-pickle"
-# Four notebooks of about the same length, so two workers stay evenly busy.
+# Four notebooks of about the same length, so two workers stay evenly busy; each is graded
+# COPIES times, under more student ids, for a class of 8: the workers' start-up (each one's
+# zygote) is paid once per command, as in a real class, not once per two submissions.
 STUDENTS = ("correct", "partly-right", "class-in-notebook", "text-mode")
+COPIES = 2
 QUICK_STUDENTS = ("stubs",)
 REPS = 3
 TIMEOUT = 1800  # seconds for one whole grading command: a stuck run is a note, not a hang
@@ -70,12 +73,17 @@ class Run:
     feedback_seconds: float = 0.0  # stock only: `nbgrader generate_feedback` afterwards
 
 
-def sample_submissions(assignment: str, students: tuple[str, ...], folder: Path) -> Path:
-    """The sample class as a folder tree, only these students."""
+def sample_submissions(assignment: str, students: tuple[str, ...], folder: Path,
+                       copies: int = 1) -> Path:
+    """The sample class as a folder tree, only these students, each `copies` times (the
+    copies as NAME-2, NAME-3...)."""
     samples.write_class(assignment, folder)
-    for student in folder.iterdir():
+    for student in sorted(folder.iterdir()):
         if student.name not in students:
             shutil.rmtree(student)
+            continue
+        for copy in range(2, copies + 1):
+            shutil.copytree(student, folder / f"{student.name}-{copy}")
     return folder
 
 
@@ -202,10 +210,11 @@ def ratios(runs: dict[str, list[Run]], mode: str) -> tuple[float, ...]:
 
 
 def measure(assignment: str, students: tuple[str, ...], reps: int, workers: int,
-            scratch: Path, *, reference: bool = True, lessons: tuple[str, ...] = ()) -> Section:
+            scratch: Path, *, reference: bool = True, lessons: tuple[str, ...] = (),
+            copies: int = 1) -> Section:
     """The section; `reference` False (a quick check) leaves the solution's measurement to the
     first run of ours, timed, and its row out. `lessons` get a row each (`lesson_rows`)."""
-    submissions = sample_submissions(assignment, students, scratch / "class")
+    submissions = sample_submissions(assignment, students, scratch / "class", copies)
     n = len(list(submissions.iterdir()))
     course = stock_course(assignment, submissions, scratch)
     measured: dict[str, Modes] = {}
@@ -280,9 +289,16 @@ def measure(assignment: str, students: tuple[str, ...], reps: int, workers: int,
     ]
     notes = [
         f"Submissions: {', '.join(sorted(p.name for p in submissions.iterdir()))} from the "
-        f"{assignment} sample class (`samples/{assignment}/class.toml`). The hostile ones "
-        "(loops forever, memory hog, snoop, tamper) are left out: stock nbgrader runs them "
-        "with no limit or sandbox, and `make test` grades them with ours.",
+        f"{assignment} sample class (`samples/{assignment}/class.toml`)"
+        + (f"; each sample {copies} times, the copies under the ids NAME-2..." if copies > 1
+           else "") + ". The hostile ones (loops forever, memory hog, snoop, tamper) are left "
+        "out: stock nbgrader runs them with no limit or sandbox, and `make test` grades them "
+        "with ours.",
+        "Ours starts a zygote in each worker (`autograder.grading.zygote`): a fresh process "
+        "that imports nbgrader, ipykernel and the lesson's imports once; each runner is forked "
+        "from it and pre-forks its kernel in the job's sandbox, so a kernel skips those "
+        "imports. Each worker's first submission waits for its zygote's imports: that is in "
+        "its overhead.",
         "Grades identical to stock's in every repetition, in both modes: " + (
             "yes, for every submission." if not mismatches else
             f"**NO, {len(mismatches)} differences**: " + "; ".join(mismatches[:5])),
@@ -315,4 +331,5 @@ def run(quick: bool = False) -> Section:
     workers = min(2, os.cpu_count() or 1) if not quick else 1
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         return measure(ASSIGNMENT, students, 1 if quick else REPS, workers, Path(tmp),
-                       reference=not quick, lessons=() if quick else tuple(graded_lessons()))
+                       reference=not quick, lessons=() if quick else tuple(graded_lessons()),
+                       copies=1 if quick else COPIES)

@@ -13,10 +13,13 @@ def test_differences_name_every_student_whose_grade_differs():
 
 def test_the_stock_course_holds_the_submissions_and_times_notebooks_like_ours(tmp_path):
     submissions = grading.sample_submissions("01-pickle", ("correct", "stubs"),
-                                             tmp_path / "class")
-    assert sorted(p.name for p in submissions.iterdir()) == ["correct", "stubs"]
+                                             tmp_path / "class", copies=2)
+    names = ["correct", "correct-2", "stubs", "stubs-2"]
+    assert sorted(p.name for p in submissions.iterdir()) == names
+    assert (submissions / "stubs-2" / "01-pickle.ipynb").read_bytes() == \
+        (submissions / "stubs" / "01-pickle.ipynb").read_bytes()
     course = grading.stock_course("01-pickle", submissions, tmp_path)
-    assert sorted(p.name for p in (course / "submitted").iterdir()) == ["correct", "stubs"]
+    assert sorted(p.name for p in (course / "submitted").iterdir()) == names
     assert (course / "submitted" / "stubs" / "01-pickle" / "01-pickle.ipynb").is_file()
     assert "use_timed_execute(c, " in (course / "nbgrader_config.py").read_text()
     assert (course / "lessons" / "01-pickle" / "01-pickle.ipynb").is_file()  # released
