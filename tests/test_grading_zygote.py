@@ -62,6 +62,16 @@ def test_the_worker_hears_each_runners_pid_and_exit_and_a_gone_zygote(tmp_path):
         z.close()
 
 
+def test_a_zygote_not_ready_in_time_is_given_up(monkeypatch):
+    monkeypatch.setattr(zygote, "START_SECONDS", 0.01)  # nbgrader alone takes longer
+    z = zygote.Zygote(("json",), runner_environment(quick=True))
+    try:
+        with pytest.raises(zygote.ZygoteGone, match="not ready after 0.01 s"):
+            z.size()
+    finally:
+        z.close()
+
+
 def test_a_job_whose_memory_limit_a_zygote_would_crowd_starts_the_usual_way(tmp_path,
                                                                            monkeypatch):
     from autograder.grading import workers

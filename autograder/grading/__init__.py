@@ -13,6 +13,8 @@ The flow is nbgrader's own, driven through its converters, plugins and Gradebook
     limits        CPU time, idle wall clock, memory and file size per submission
     workers       one job per student: nbgrader's Autograde and GenerateFeedback run by
                   `runner` in a sandbox (`sandbox`, `kernel`), watched and stopped at its limits
+    zygote        a pool worker's clean, warm process that forks each runner, whose kernels
+                  are then pre-forked in the job's sandbox with their imports done (`prefork`)
     converters    nbgrader's converters, failing with their real cause
     merge         the outcomes written into the course's gradebook, one at a time
     outcome       what one submission got, and why, as typed data (`GradeStatus`, `CellStatus`)

@@ -57,8 +57,7 @@ def prepare(argv: list[str], *, now: bool = False) -> list[str]:
             moved = private / connection.name
             moved.write_text(connection_text)
             args[args.index("-f") + 1] = str(moved)
-        files += ", " + (sandbox.drop_privileges(now=True) if now else
-                         sandbox.drop_privileges())
+        files += ", " + sandbox.drop_privileges(now=now)
     os.write(report, json.dumps({"files": files, "files_hidden": status.hidden,
                                  "prefork": now}).encode())
     os.close(report)

@@ -46,7 +46,7 @@ KERNEL_NAME = "autograder-sandbox"
 EXECUTE_TIMES = "execute.jsonl"  # what the notebooks' own runs took (timed.TimedExecute)
 PATHS, NOTES, PROGRESS, RESULT = "paths.json", "notes.json", "progress.json", "result.json"
 KERNEL_REPORT = "kernel.json"  # what the kernel launcher's sandbox achieved
-PROVISIONER = "autograder-prefork"  # `prefork.PreforkedProvisioner`, registered in `run`
+PROVISIONER = "autograder-prefork"  # `prefork.PreforkedProvisioner` (`write_kernelspec`)
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 
 

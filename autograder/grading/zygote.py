@@ -32,6 +32,7 @@ from pathlib import Path
 
 KERNEL_IMPORTS = ("ipykernel.kernelapp", "ipykernel_launcher", "autograder.grading.kernel")
 INLINE = "module://matplotlib_inline.backend_inline"  # what ipykernel sets before user code
+START_SECONDS = 120  # its imports, on a loaded machine; a zygote not ready by then is dropped
 _current: Zygote | None = None
 
 
@@ -98,7 +99,10 @@ class Zygote:
         """Its address space once its imports are done (waits for them)."""
         if self._size is None:
             try:
-                self._size = int(self._read(None)["ready"])
+                ready = self._read(START_SECONDS)
+                if ready is None:
+                    raise ZygoteGone(f"the zygote was not ready after {START_SECONDS} s")
+                self._size = int(ready["ready"])
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 raise ZygoteGone(f"the zygote did not start ({exc})") from exc
         return self._size
