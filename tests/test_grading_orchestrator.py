@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from autograder.common.paths import ROOT
-from autograder.grading import database, orchestrator, reference
+from autograder.grading import database, orchestrator, reference, zygote
 from autograder.grading.course import GradingCourse
 from autograder.grading.intake import IntakeError
 from autograder.grading.journal import Journal
@@ -221,6 +221,15 @@ def test_one_job_or_a_given_executor_needs_no_pool_of_our_own():
         assert pool is given and 1 <= n <= 3  # never more at once than there are jobs
     with orchestrator.worker_pool(given, 8, 2) as (_, n):
         assert n == 2
+
+
+def test_workers_keep_zygotes_only_where_each_has_several_jobs():
+    per = zygote.JOBS_PER_WORKER
+    assert orchestrator.uses_zygotes(None, 2, 2 * per)
+    assert not orchestrator.uses_zygotes(None, 2, 2 * per - 1)
+    assert not orchestrator.uses_zygotes(None, 1, 50)  # one at a time, in this process
+    assert orchestrator.uses_zygotes(orchestrator.InProcess(), 1, per)  # a given executor
+    assert orchestrator.pool_size(0, 1) == 1 and orchestrator.pool_size(8, 3) == 3
 
 
 def test_a_timeout_is_graded_once_more_alone_and_counted_as_two_attempts(monkeypatch):

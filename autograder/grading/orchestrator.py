@@ -132,11 +132,9 @@ def grade(assignment: str, *, course: Path = ROOT, out: Path | None = None,
         todo = [s for s in chosen if s not in kept]
         outcomes = [kept[s] for s in chosen if s in kept]
         if todo:
-            # what each worker's zygote imports for the kernels (`zygote`), if isolated
-            preload = zygote.preloads(graded, assignment) if isolate else ()
+            preload = zygote.preloads(graded, assignment) \
+                if isolate and uses_zygotes(executor, workers, len(todo)) else ()
             with worker_pool(executor, workers, len(todo), preload, quick) as (pool, run.workers):
-                if isinstance(pool, InProcess):
-                    preload = ()  # one job at a time here: a zygote would only add its start
                 with database.lock(graded.db_url, graded.course_id, assignment):
                     define(graded, assignment, scratch)
                 template = make_template(graded, assignment, scratch)
@@ -180,13 +178,26 @@ class InProcess(Executor):
         return future
 
 
+def pool_size(workers: int, jobs: int) -> int:
+    """How many jobs run at once: `workers` (0: one per core), never more than there are."""
+    return min(workers or os.cpu_count() or 1, jobs)
+
+
+def uses_zygotes(executor: Executor | None, workers: int, jobs: int) -> bool:
+    """Whether each worker keeps a zygote for the kernels (`zygote`): it costs about 3 s of CPU
+    to start and saves each later kernel its imports, so only where every worker has at least
+    `zygote.JOBS_PER_WORKER` jobs (one job at a time in this process: never)."""
+    n = pool_size(workers, jobs)
+    return (executor is not None or n > 1) and jobs >= zygote.JOBS_PER_WORKER * n
+
+
 @contextlib.contextmanager
 def worker_pool(executor: Executor | None, workers: int, jobs: int,
                 preload: tuple[str, ...] = (), quick: bool = True):
     """(executor, how many run at once): the one given; for one at a time, this process; else a
     process pool started right away, so its workers start their zygotes (with `preload`; else
     load nbgrader) while the parent defines the assignment."""
-    n = min(workers or os.cpu_count() or 1, jobs)
+    n = pool_size(workers, jobs)
     if executor is not None or n == 1:
         yield executor or InProcess(), n
         return
