@@ -33,8 +33,8 @@ from pathlib import Path
 KERNEL_IMPORTS = ("ipykernel.kernelapp", "ipykernel_launcher", "autograder.grading.kernel")
 INLINE = "module://matplotlib_inline.backend_inline"  # what ipykernel sets before user code
 # A zygote's start (a fresh interpreter importing nbgrader and the lesson: about 3 s of CPU)
-# pays off over several kernels: grade-on-submit's small batches of a tiny assignment waited
-# longer with one per worker (hub p50 14.8 s before, 21.8 s with, in `make bench`).
+# pays off over several kernels only: with one per worker, grade-on-submit's small batches of
+# a tiny assignment waited longer (`make bench`, "Grade on submit").
 JOBS_PER_WORKER = 3
 START_SECONDS = 120  # its imports, on a loaded machine; a zygote not ready by then is dropped
 _current: Zygote | None = None
