@@ -50,6 +50,8 @@ One line per module:
       workers.py             grade submissions in parallel, one job per submission
       runner.py              one submission's grading process (sandbox, nbgrader)
       kernel.py              the grading kernel that hides what students must not see
+      zygote.py              a worker's clean, warm process that forks each runner
+      prefork.py             kernels forked by a runner from a zygote, before any student code
       timed.py               nbgrader's Execute preprocessor, timed
       outcome.py             one submission's scores and one-line reason
       merge.py               merge workers' results into the main gradebook
