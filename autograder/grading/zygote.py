@@ -187,10 +187,9 @@ def _import_all(modules: list[str]) -> None:
 
 
 def serve(fd: int, preload: list[str]) -> None:
-    from autograder.common.isolation import prctl
     from autograder.grading import runner
 
-    prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: end with the worker
+    runner.die_with_parent()  # end with the worker
     os.environ.setdefault("MPLBACKEND", INLINE)  # read by matplotlib when it is imported
     channel = socket.socket(fileno=fd)
     runner.warm_up()
