@@ -4,6 +4,7 @@ tests/test_artifacts_sandbox.py run both ways), and the server never outlives it
 
 from __future__ import annotations
 
+import json
 import pickle
 import subprocess
 import sys
@@ -194,3 +195,64 @@ def test_a_check_from_another_thread_meanwhile_runs_fresh(tmp_path):
     first = run(command("pass"), tmp_path / "a", SandboxLimits(), warm=(),
                 while_waiting=meanwhile)
     assert first.returncode == 0 and seen == [None]
+
+
+PRESTART = """
+import json, sys
+from pathlib import Path
+from autograder.artifacts import forkserver
+from autograder.artifacts.sandbox import SandboxLimits, run
+
+probe = {probe!r}
+seen = {{}}
+forkserver.prestart()  # numpy alone: no family has all its modules here
+seen["without scikit-learn"] = sorted(forkserver._servers)
+import joblib, sklearn.base
+forkserver.warm_up()
+forkserver.prestart()
+seen["with scikit-learn"] = sorted(forkserver._servers)
+server = forkserver._servers["scikit-learn"].process
+seen["forked"] = type(server).__name__
+for kind in ("prestarted", "fresh"):
+    folder = Path({folder!r}) / kind
+    folder.mkdir()
+    ran = run([sys.executable, "-I", "-B", "-c", probe], folder, SandboxLimits(), warm=())
+    seen[kind] = (ran.returncode, (folder / "stdout.txt").read_text().replace(str(folder), "F"))
+    if kind == "prestarted":
+        seen["same server"] = forkserver._servers["scikit-learn"].process.pid == server.pid
+        forkserver._discard()  # the next check starts a fresh interpreter
+forkserver._discard()
+import torch
+forkserver.prestart()
+seen["with torch"] = sorted(forkserver._servers)
+print(json.dumps(seen))
+"""
+# What a check sees of its process, which must not tell a pre-started server from a fresh one
+# (its own session; the folder, environment and `sys.path` of `python -I -B`; only the standard
+# streams open; an empty __main__; no bytecode written).
+LOOK = """import json, os, sys
+main = sys.modules["__main__"]
+print(json.dumps({"path": sys.path, "cwd": os.getcwd(), "env": dict(os.environ),
+                  "fds": sorted(os.listdir("/proc/self/fd")), "argv": sys.argv,
+                  "main": {k: repr(v) for k, v in vars(main).items() if k != "__builtins__"},
+                  "bytecode": sys.dont_write_bytecode, "session": os.getsid(0) == os.getpid(),
+                  "sklearn": "sklearn.base" in sys.modules}))"""
+
+
+def test_a_prestarted_server_is_forked_only_where_its_modules_are_and_passes_for_fresh(tmp_path):
+    """In a process that imported scikit-learn (a pre-forked kernel, before any student code),
+    the server is forked from it, and a check there sees what it sees in a fresh server's fork;
+    with torch loaded, only torch's server is forked (scikit-learn files keep a fresh one's
+    room). In a child process: forking pytest's own, threaded, process would prove nothing."""
+    code = PRESTART.format(probe=LOOK, folder=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", "import numpy\n" + code], capture_output=True,
+                          text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.splitlines()[-1])
+    assert seen["without scikit-learn"] == [] and seen["with scikit-learn"] == [SKLEARN]
+    assert seen["forked"] == "ForkedChild" and seen["same server"]
+    assert seen["prestarted"][0] == 0, seen["prestarted"]
+    assert seen["prestarted"] == seen["fresh"]
+    looked = json.loads(seen["fresh"][1])
+    assert looked["session"] and looked["sklearn"]
+    assert seen["with torch"] == ["torch"]

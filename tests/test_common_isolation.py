@@ -2,11 +2,13 @@
 
 Each call changes the process that makes it, so every test makes it in a child."""
 
+import os
 import resource
 import signal
 import socket
 import subprocess
 import sys
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
@@ -76,3 +78,27 @@ def test_a_missing_libc_function_is_an_oserror_not_a_crash():
     with pytest.raises(OSError, match="does not exist on this OS"):
         isolation.libc.no_such_function_anywhere()
     assert isolation.prctl(-1, 0) is False
+
+
+def _forked(code: int, sleep: float = 0.0) -> isolation.ForkedChild:
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(sleep)
+        os._exit(code)
+    return isolation.ForkedChild(pid)
+
+
+def test_a_forked_child_is_waited_for_and_signalled_as_popen_does():
+    child = _forked(3)
+    assert child.wait(timeout=30) == 3 and child.poll() == 3
+    slow = _forked(0, sleep=60)
+    assert slow.poll() is None and slow.wait(timeout=0.05) is None
+    slow.kill()
+    assert slow.wait(timeout=30) == -signal.SIGKILL
+    slow.kill()  # already gone: nothing to signal, no error
+
+
+def test_a_forked_child_reaped_elsewhere_counts_as_ended():
+    child = _forked(0)
+    os.waitpid(child.pid, 0)
+    assert child.poll() == 0

@@ -113,6 +113,15 @@ try:
 except OSError as exc:
     net = exc.errno
 print("PROBE", status["CapEff"].strip(), os.getppid(), net, "numpy" in __import__("sys").modules)
+import sys
+from pathlib import Path
+from autograder.artifacts import forkserver
+from autograder.artifacts.sandbox import SandboxLimits, run
+server = forkserver._servers.get("scikit-learn")
+Path("check").mkdir()
+checked = run([sys.executable, "-I", "-B", "-c", "pass"], Path("check"), SandboxLimits(), warm=())
+print("PROBE", type(server.process).__name__,
+      server.process.pid == forkserver._servers["scikit-learn"].process.pid, checked.returncode)
 answer = 42"""
 
 
@@ -128,7 +137,8 @@ def test_a_job_through_the_zygote_is_graded_by_a_pre_forked_sandboxed_kernel(tmp
                    course_root=str(graded.root), course_id=graded.course_id,
                    limits=JobLimits(cpu_seconds=60, wall_seconds=60),
                    hide=hidden_paths(graded, None),
-                   preload=(*zygote.KERNEL_IMPORTS, "time", "numpy"))
+                   preload=(*zygote.KERNEL_IMPORTS, "time", "numpy", "sklearn.base",
+                            "autograder.check"))
     try:
         result = grade_submission(job)
     finally:
@@ -141,7 +151,8 @@ def test_a_job_through_the_zygote_is_graded_by_a_pre_forked_sandboxed_kernel(tmp
     said = [o.text for c in done.cells for o in c.get("outputs", [])
             if o.get("name") == "stdout" and "PROBE" in o.text]
     # no capabilities; the child of the job's runner, PID 1 of its namespace; no network
-    # (ENETUNREACH); numpy imported before the notebook asked for it
-    assert said == [f"PROBE {'0' * 16} 1 101 True\n"]
+    # (ENETUNREACH); numpy imported before the notebook asked for it. The artifact checks'
+    # server was forked before the notebook ran (`forkserver.prestart`), and a check used it.
+    assert "".join(said) == f"PROBE {'0' * 16} 1 101 True\nPROBE ForkedChild True 0\n"
     assert result.cpu_seconds > 0
 

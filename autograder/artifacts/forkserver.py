@@ -20,6 +20,14 @@ server cannot start or has died, the caller runs the check in a fresh process in
 (`run` returns None), so a check never runs with fewer walls than a fresh child would have.
 Only libraries that start no thread when imported are preloaded: a fork copies one thread.
 
+A kernel pre-forked from a zygote (`autograder.grading.kernel.become`) has those libraries
+imported already, and has run no student code: it forks its servers before it becomes ipykernel
+(`prestart`), so its first check does not pay for the imports either. Such a server makes
+itself what a fresh one is (`_as_fresh_server`): its own session, folder and scrubbed
+environment, the standard streams on its pipes and every other file closed, `python -I -B`'s
+`sys.path`, an empty `__main__`. It differs in what it has imported, and so in its address
+space (about 150 MB more for a lesson's kernel: nbgrader and ipykernel, which RLIMIT_AS counts).
+
 Linux only (fork after imports is not safe on macOS; Windows has no fork). The server exits
 when its parent closes the pipe (the parent ended) or after `IDLE_SECONDS` without a check.
 `AUTOGRADER_FORKSERVER=0` turns it off.
@@ -27,6 +35,9 @@ when its parent closes the pipe (the parent ended) or after `IDLE_SECONDS` witho
 
 from __future__ import annotations
 
+import builtins
+import functools
+import importlib.machinery
 import json
 import os
 import select
@@ -35,6 +46,7 @@ import sys
 import tempfile
 import threading
 import time
+import types
 from dataclasses import asdict
 from pathlib import Path
 
@@ -50,6 +62,7 @@ from autograder.artifacts.sandbox import (
     stderr_tail,
 )
 from autograder.common import isolation
+from autograder.common.isolation import ForkedChild
 
 # What each family's server imports when it starts: what a scikit-learn pickle, joblib or
 # skops file needs before its own estimator modules; torch for torch files.
@@ -58,7 +71,8 @@ FAMILIES = {"scikit-learn": ("numpy", "joblib", "sklearn.base", "autograder.arti
 IDLE_SECONDS = 300
 START_SECONDS = 60  # the server's imports before a fork, on a loaded machine
 REAP_SECONDS = 30  # from a fork's end to the server's word on it
-SERVE = "import autograder.artifacts.forkserver as f; f.serve({name!r})"
+# leaves no name in __main__, as `_as_fresh_server` makes it
+SERVE = "__import__('autograder.artifacts.forkserver', fromlist=['serve']).serve({name!r})"
 
 
 def enabled() -> bool:
@@ -99,15 +113,41 @@ class _Channel:
 
 
 class _Server:
-    def __init__(self, name: str):
+    def __init__(self, name: str, folder: tempfile.TemporaryDirectory, process):
         self.name = name  # its family
-        self.folder = tempfile.TemporaryDirectory(prefix="autograder-forkserver-")
+        self.folder = folder
         self.owner = os.getpid()
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", "-B", "-c", SERVE.format(name=name)], cwd=self.folder.name,
-            env=scrubbed_environment(Path(self.folder.name)), stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
-        self.channel = _Channel(self.process)
+        self.process = process  # a Popen, or a ForkedChild with the same pipes
+        self.channel = _Channel(process)
+
+    @classmethod
+    def started(cls, name: str) -> _Server:
+        """A fresh interpreter that imports the family's modules."""
+        folder = tempfile.TemporaryDirectory(prefix="autograder-forkserver-")
+        return cls(name, folder, subprocess.Popen(
+            [sys.executable, "-I", "-B", "-c", SERVE.format(name=name)], cwd=folder.name,
+            env=scrubbed_environment(Path(folder.name)), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True))
+
+    @classmethod
+    def forked(cls, name: str) -> _Server:
+        """A fork of this process (`prestart`), made what `started` makes."""
+        folder = tempfile.TemporaryDirectory(prefix="autograder-forkserver-")
+        requests, to_server = os.pipe()
+        from_server, replies = os.pipe()
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()  # nothing buffered here may reach a check's output
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _as_fresh_server(name, Path(folder.name), requests, replies)
+            finally:
+                os._exit(1)
+        os.close(requests)
+        os.close(replies)
+        process = ForkedChild(pid)
+        process.stdin, process.stdout = os.fdopen(to_server, "wb"), os.fdopen(from_server, "rb")
+        return cls(name, folder, process)
 
     def alive(self) -> bool:
         return self.owner == os.getpid() and self.process.poll() is None
@@ -140,7 +180,7 @@ def _get_server(name: str) -> _Server | None:
             del _servers[name]
     if name not in _servers:
         try:
-            _servers[name] = _Server(name)
+            _servers[name] = _Server.started(name)
         except OSError:
             return None
     return _servers[name]
@@ -223,7 +263,69 @@ def _returncode(server: _Server, timeout: float) -> int | None:
         return None
 
 
+@functools.cache
+def isolated_path() -> tuple[str, ...]:
+    """`sys.path` in a `python -I -B` process: where a forked server's checks import from."""
+    done = subprocess.run([sys.executable, "-I", "-B", "-c",
+                           "import json, sys; print(json.dumps(sys.path))"],
+                          capture_output=True, text=True, check=True, timeout=START_SECONDS)
+    return tuple(json.loads(done.stdout))
+
+
+def warm_up() -> None:
+    """In a process whose forks will `prestart` (a zygote): what a forked server needs and a
+    fresh one would import, now, once."""
+    import autograder.artifacts.child  # noqa: F401
+
+    isolated_path()
+
+
+def prestart() -> None:
+    """Fork a server now for each family whose modules this process has imported, so the first
+    check forks at once. Call only where no student code has run yet (the server must know
+    nothing a fresh one would not), with one thread. A family whose modules are not all here
+    is left to start fresh at its first check; so is scikit-learn's when torch is loaded here
+    (a check of a scikit-learn file must have the room a fresh child has, as `family` says)."""
+    if not enabled():
+        return
+    for name, modules in FAMILIES.items():
+        if name in _servers or not all(module in sys.modules for module in modules):
+            continue
+        if name != "torch" and "torch" in sys.modules:
+            continue
+        try:
+            _servers[name] = _Server.forked(name)
+        except OSError:
+            pass  # started fresh at the first check
+
+
 # --- the server process -------------------------------------------------------------------
+
+
+def _as_fresh_server(name: str, folder: Path, requests: int, replies: int) -> None:
+    """In a fork of a clean process: be what `python -I -B -c SERVE` started in `folder` is,
+    then serve. Never returns."""
+    os.setsid()
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd, target in ((requests, 0), (replies, 1), (null, 2)):
+        os.dup2(fd, target)
+    os.closerange(3, os.sysconf("SC_OPEN_MAX"))  # as Popen's close_fds leaves a fresh child
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115 - the server's requests, until it ends
+    os.chdir(folder)
+    os.environ.clear()
+    os.environ.update(scrubbed_environment(folder))
+    sys.path[:] = isolated_path()
+    sys.argv = ["-c"]
+    sys.dont_write_bytecode = True
+    main = types.ModuleType("__main__")  # a notebook's classes are not here; as `-c` makes it:
+    main.__builtins__, main.__annotations__ = builtins, {}
+    main.__loader__ = importlib.machinery.BuiltinImporter
+    sys.modules["__main__"] = main
+    tempfile.tempdir = None
+    serve(name)
+    os._exit(0)
+
+
 
 
 def serve(name: str) -> None:

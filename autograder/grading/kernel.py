@@ -9,7 +9,8 @@ and replaces itself with ipykernel, which inherits all of it and the runner's rl
 
 A kernel pre-forked by the runner (`prefork`) does the same in `become`, without the exec:
 ipykernel and the lesson's imports are loaded already, and its capabilities are dropped at
-once instead of at the exec.
+once instead of at the exec. Before it becomes ipykernel, it forks the artifact checks' warm
+server (`autograder.artifacts.forkserver.prestart`), which then need not import scikit-learn.
 """
 
 from __future__ import annotations
@@ -78,6 +79,9 @@ def become(argv: list[str]) -> None:
     code = 1
     try:
         args = prepare(argv, now=True)
+        forkserver = sys.modules.get("autograder.artifacts.forkserver")
+        if forkserver is not None:  # readied by the zygote: the lesson checks saved files
+            forkserver.prestart()  # before any student code exists in this process
         sys.argv = [ipykernel_launcher.__file__, *args]
         sys.path[0] = os.getcwd()  # what `python -m` puts first: the notebook's folder
         kernelapp.launch_new_instance(argv=args)

@@ -21,53 +21,28 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import time
 from importlib.metadata import EntryPoint
 
 from jupyter_client.provisioning import LocalProvisioner
 
+from autograder.common.isolation import ForkedChild
 from autograder.grading.runner import PROVISIONER as NAME
 
 KERNEL_MODULE = "autograder.grading.kernel"
 _waiting: list[Waiting] = []
 
 
-class Waiting:
+class Waiting(ForkedChild):
     """A forked child waiting for its launch; afterwards, the kernel process, as Popen is."""
 
     def __init__(self, pid: int, pipe: int):
-        self.pid, self._pipe, self.returncode = pid, pipe, None
+        super().__init__(pid)
+        self._pipe = pipe
         self.stdin = self.stdout = self.stderr = None
 
     def launch(self, argv: list[str], env: dict[str, str], cwd: str) -> None:
         os.write(self._pipe, json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode())
         os.close(self._pipe)
-
-    def poll(self) -> int | None:
-        if self.returncode is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.returncode = os.waitstatus_to_exitcode(status)
-        return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int | None:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                return None
-            time.sleep(0.01)
-        return self.returncode
-
-    def send_signal(self, signum: int) -> None:
-        if self.poll() is None:
-            os.kill(self.pid, signum)
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
-
-    def terminate(self) -> None:
-        self.send_signal(signal.SIGTERM)
 
 
 def _wait_for_launch(pipe: int) -> None:
