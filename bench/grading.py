@@ -297,8 +297,10 @@ def measure(assignment: str, students: tuple[str, ...], reps: int, workers: int,
         "Ours starts a zygote in each worker (`autograder.grading.zygote`): a fresh process "
         "that imports nbgrader, ipykernel and the lesson's imports once; each runner is forked "
         "from it and pre-forks its kernel in the job's sandbox, so a kernel skips those "
-        "imports. Each worker's first submission waits for its zygote's imports: that is in "
-        "its overhead.",
+        "imports, and the kernel forks its artifact checks' server before it runs the notebook "
+        "(`autograder.artifacts.forkserver.prestart`), so its first check skips scikit-learn's. "
+        "Each worker's first submission waits for its zygote's imports: that is in its "
+        "overhead.",
         "Grades identical to stock's in every repetition, in both modes: " + (
             "yes, for every submission." if not mismatches else
             f"**NO, {len(mismatches)} differences**: " + "; ".join(mismatches[:5])),

@@ -60,7 +60,7 @@ from autograder.grading.journal import Journal
 from autograder.grading.limits import DEFAULT_MEMORY, FALLBACK_SECONDS, JobLimits
 from autograder.grading.merge import merge
 from autograder.grading.outcome import GradeOutcome, GradeStatus
-from autograder.grading.workers import GradeJob, run_jobs
+from autograder.grading.workers import GradeJob, run_jobs, warm_up
 
 SCRATCH = ".autograder"  # in the output folder: the jobs' working copies
 SKIP_FINGERPRINT = ("artifacts", "__pycache__")
@@ -132,8 +132,9 @@ def grade(assignment: str, *, course: Path = ROOT, out: Path | None = None,
         todo = [s for s in chosen if s not in kept]
         outcomes = [kept[s] for s in chosen if s in kept]
         if todo:
-            preload = zygote.preloads(graded, assignment) \
-                if isolate and uses_zygotes(executor, workers, len(todo)) else ()
+            preload = zygote.preloads(graded, assignment) if isolate else ()
+            if not zygote.worth_starting(preload):
+                preload = ()
             with worker_pool(executor, workers, len(todo), preload, quick) as (pool, run.workers):
                 with database.lock(graded.db_url, graded.course_id, assignment):
                     define(graded, assignment, scratch)
@@ -183,25 +184,26 @@ def pool_size(workers: int, jobs: int) -> int:
     return min(workers or os.cpu_count() or 1, jobs)
 
 
-def uses_zygotes(executor: Executor | None, workers: int, jobs: int) -> bool:
-    """Whether each worker keeps a zygote for the kernels (`zygote`): it costs about 3 s of CPU
-    to start and saves each later kernel its imports, so only where every worker has at least
-    `zygote.JOBS_PER_WORKER` jobs (one job at a time in this process: never)."""
-    n = pool_size(workers, jobs)
-    return (executor is not None or n > 1) and jobs >= zygote.JOBS_PER_WORKER * n
-
-
 @contextlib.contextmanager
 def worker_pool(executor: Executor | None, workers: int, jobs: int,
                 preload: tuple[str, ...] = (), quick: bool = True):
     """(executor, how many run at once): the one given; for one at a time, this process; else a
-    process pool started right away, so its workers start their zygotes (with `preload`; else
-    load nbgrader) while the parent defines the assignment."""
+    process pool started right away. With `preload`, the zygote of each worker (or of this
+    process, grading one at a time) starts now, importing while the assignment is defined;
+    without, pool workers load nbgrader."""
     n = pool_size(workers, jobs)
-    if executor is not None or n == 1:
-        yield executor or InProcess(), n
+    if executor is not None:
+        yield executor, n
         return
-    from autograder.grading.workers import warm_up
+    if n == 1:
+        if preload:
+            warm_up(preload, quick)
+        try:
+            yield InProcess(), n
+        finally:
+            if preload:
+                zygote.forget()
+        return
 
     pool = ProcessPoolExecutor(max_workers=n, initializer=warm_up, initargs=(preload, quick))
     for _ in range(n):

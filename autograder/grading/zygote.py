@@ -32,10 +32,6 @@ from pathlib import Path
 
 KERNEL_IMPORTS = ("ipykernel.kernelapp", "ipykernel_launcher", "autograder.grading.kernel")
 INLINE = "module://matplotlib_inline.backend_inline"  # what ipykernel sets before user code
-# A zygote's start (a fresh interpreter importing nbgrader and the lesson: about 3 s of CPU)
-# pays off over several kernels only: with one per worker, grade-on-submit's small batches of
-# a tiny assignment waited longer (`make bench`, "Grade on submit").
-JOBS_PER_WORKER = 3
 START_SECONDS = 120  # its imports, on a loaded machine; a zygote not ready by then is dropped
 _current: Zygote | None = None
 
@@ -83,6 +79,15 @@ def preloads(course, assignment: str) -> tuple[str, ...]:
                 solutions._replace_solution_region(cell, "python")
                 modules += imported_modules(cell.source)
     return tuple(dict.fromkeys(modules))
+
+
+def worth_starting(preload: tuple[str, ...]) -> bool:
+    """Whether the notebooks import anything beyond the standard library: what a zygote saves
+    each kernel (those imports, and scikit-learn's for its artifact checks' server). Without,
+    it saves a kernel little more than ipykernel, and its own start (nbgrader and ipykernel,
+    about 2 s of CPU) made grade-on-submit's tiny assignment wait longer (`make bench`)."""
+    return any(name.partition(".")[0] not in sys.stdlib_module_names
+               for name in preload if name not in KERNEL_IMPORTS)
 
 
 class Zygote:
