@@ -132,9 +132,7 @@ def grade(assignment: str, *, course: Path = ROOT, out: Path | None = None,
         todo = [s for s in chosen if s not in kept]
         outcomes = [kept[s] for s in chosen if s in kept]
         if todo:
-            preload = zygote.preloads(graded, assignment) if isolate else ()
-            if not zygote.worth_starting(preload):
-                preload = ()
+            preload = kernel_preload(graded, assignment, isolate)
             with worker_pool(executor, workers, len(todo), preload, quick) as (pool, run.workers):
                 with database.lock(graded.db_url, graded.course_id, assignment):
                     define(graded, assignment, scratch)
@@ -182,6 +180,13 @@ class InProcess(Executor):
 def pool_size(workers: int, jobs: int) -> int:
     """How many jobs run at once: `workers` (0: one per core), never more than there are."""
     return min(workers or os.cpu_count() or 1, jobs)
+
+
+def kernel_preload(course: GradingCourse, assignment: str, isolate: bool) -> tuple[str, ...]:
+    """What zygotes import for the assignment's kernels (`zygote.preloads`); () where none is
+    worth starting (`zygote.worth_starting`), or kernels are not sandboxed (none is forked)."""
+    preload = zygote.preloads(course, assignment) if isolate else ()
+    return preload if zygote.worth_starting(preload) else ()
 
 
 @contextlib.contextmanager
@@ -348,22 +353,26 @@ def make_jobs(course: GradingCourse, assignment: str, students: list[str], scrat
 def measure_solution(assignment: str, *, course: Path = ROOT, out: Path | None = None,
                      quick: bool = True, isolate: bool = True, again: bool = False,
                      memory: int = DEFAULT_MEMORY, cell_timeout: int | None = None,
-                     db_url: str | None = None) -> JobLimits:
+                     db_url: str | None = None, fresh_kernel: bool = False) -> JobLimits:
     """Measure the solution now (or take the cached measurement; `again` measures anew) and
     return the limits submissions would get: what `autograder grade --measure` prints, so the
-    first submission of a grade-on-submit service does not wait for it."""
+    first submission of a grade-on-submit service does not wait for it. `fresh_kernel`: with
+    a kernel that imports everything itself, as a student's does (no zygote)."""
     os.environ.update(venv_environment())
     graded = open_course(course, out, db_url)
     scratch = fresh_scratch(graded, assignment)
-    try:
-        with database.lock(graded.db_url, graded.course_id, assignment):
-            define(graded, assignment, scratch)
-        if again:
-            reference.forget(reference.key(graded, assignment, quick))
-        return measure_limits(graded, assignment, scratch,
-                              make_template(graded, assignment, scratch), InProcess(),
-                              quick=quick, isolate=isolate,
-                              limits=JobLimits(memory=memory, cell_timeout=cell_timeout))
+    preload = () if fresh_kernel else kernel_preload(graded, assignment, isolate)
+    try:  # graded as one submission alone would be, its zygote included
+        with worker_pool(None, 1, 1, preload, quick) as (pool, _):
+            with database.lock(graded.db_url, graded.course_id, assignment):
+                define(graded, assignment, scratch)
+            if again:
+                reference.forget(reference.key(graded, assignment, quick))
+            return measure_limits(graded, assignment, scratch,
+                                  make_template(graded, assignment, scratch), pool,
+                                  quick=quick, isolate=isolate,
+                                  limits=JobLimits(memory=memory, cell_timeout=cell_timeout),
+                                  preload=preload)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
