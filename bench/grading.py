@@ -179,9 +179,8 @@ def measure_lessons(lessons: list[str], scratch: Path) -> tuple[dict[str, Modes]
         progress(f"grading: the {lesson} solution, quick and full mode")
         measured[lesson] = {}
         for quick in (True, False):
-            # the lesson's run in full mode as a student's kernel runs it: no zygote
             limits = measure_solution(lesson, course=ROOT, out=scratch / lesson, quick=quick,
-                                      again=True, fresh_kernel=not quick)
+                                      again=True)
             measured[lesson][quick] = reference.cached(
                 reference.key(course, lesson, quick))
             if measured[lesson][quick] is None:
@@ -315,10 +314,8 @@ def measure(assignment: str, students: tuple[str, ...], reps: int, workers: int,
         "time is the fresh, sandboxed processes that reload each saved file.",
         *(["Per lesson: the solution graded once in each mode, one at a time (the measurement "
            "each submission's limits come from). The job in quick mode is the whole of it "
-           "(sandbox, autograde, feedback), its kernel started from a zygote as one submission "
-           "alone is graded, the wait for the zygote's imports included; the lesson's run is "
-           "the full-mode notebook from kernel start to shutdown in a fresh kernel, as a "
-           "student runs it."] if lessons else []),
+           "(sandbox, autograde, feedback); the lesson's run is the full-mode notebook from "
+           "kernel start to shutdown, as a student runs it."] if lessons else []),
         *([f"**Not measured** (the solution could not be graded): {'; '.join(failed)}."]
           if failed else []),
     ]

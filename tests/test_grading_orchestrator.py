@@ -223,19 +223,17 @@ def test_one_job_or_a_given_executor_needs_no_pool_of_our_own():
         assert n == 2
 
 
-def test_zygotes_start_only_for_notebooks_that_import_beyond_the_standard_library():
+def test_zygotes_only_where_each_worker_has_several_jobs_of_a_notebook_beyond_the_stdlib():
+    per = zygote.JOBS_PER_WORKER
+    assert orchestrator.uses_zygotes(None, 2, 2 * per)
+    assert not orchestrator.uses_zygotes(None, 2, 2 * per - 1)
+    assert not orchestrator.uses_zygotes(None, 1, 50)  # one at a time, in this process
+    assert orchestrator.uses_zygotes(orchestrator.InProcess(), 1, per)  # a given executor
+    assert orchestrator.pool_size(0, 1) == 1 and orchestrator.pool_size(8, 3) == 3
     kernel = zygote.KERNEL_IMPORTS
     assert not zygote.worth_starting(())
     assert not zygote.worth_starting((*kernel, "time", "json", "os.path"))  # the tiny course
     assert zygote.worth_starting((*kernel, "time", "sklearn.linear_model"))
-    assert orchestrator.pool_size(0, 1) == 1 and orchestrator.pool_size(8, 3) == 3
-
-
-def test_one_job_at_a_time_gets_this_processs_zygote_for_the_run_only():
-    with orchestrator.worker_pool(None, 2, 1, ("json",), quick=True) as (pool, n):
-        assert isinstance(pool, orchestrator.InProcess) and n == 1
-        assert zygote._current is not None and zygote._current.preload == ("json",)
-    assert zygote._current is None
 
 
 def test_a_timeout_is_graded_once_more_alone_and_counted_as_two_attempts(monkeypatch):

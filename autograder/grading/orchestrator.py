@@ -60,7 +60,7 @@ from autograder.grading.journal import Journal
 from autograder.grading.limits import DEFAULT_MEMORY, FALLBACK_SECONDS, JobLimits
 from autograder.grading.merge import merge
 from autograder.grading.outcome import GradeOutcome, GradeStatus
-from autograder.grading.workers import GradeJob, run_jobs, warm_up
+from autograder.grading.workers import GradeJob, run_jobs
 
 SCRATCH = ".autograder"  # in the output folder: the jobs' working copies
 SKIP_FINGERPRINT = ("artifacts", "__pycache__")
@@ -132,7 +132,8 @@ def grade(assignment: str, *, course: Path = ROOT, out: Path | None = None,
         todo = [s for s in chosen if s not in kept]
         outcomes = [kept[s] for s in chosen if s in kept]
         if todo:
-            preload = kernel_preload(graded, assignment, isolate)
+            preload = kernel_preload(graded, assignment, isolate) \
+                if uses_zygotes(executor, workers, len(todo)) else ()
             with worker_pool(executor, workers, len(todo), preload, quick) as (pool, run.workers):
                 with database.lock(graded.db_url, graded.course_id, assignment):
                     define(graded, assignment, scratch)
@@ -182,6 +183,14 @@ def pool_size(workers: int, jobs: int) -> int:
     return min(workers or os.cpu_count() or 1, jobs)
 
 
+def uses_zygotes(executor: Executor | None, workers: int, jobs: int) -> bool:
+    """Whether each worker keeps a zygote for the kernels (`zygote`): its start is in the way of
+    the worker's first job, so only where every worker has `zygote.JOBS_PER_WORKER` jobs or more
+    (one job at a time in this process: never)."""
+    n = pool_size(workers, jobs)
+    return (executor is not None or n > 1) and jobs >= zygote.JOBS_PER_WORKER * n
+
+
 def kernel_preload(course: GradingCourse, assignment: str, isolate: bool) -> tuple[str, ...]:
     """What zygotes import for the assignment's kernels (`zygote.preloads`); () where none is
     worth starting (`zygote.worth_starting`), or kernels are not sandboxed (none is forked)."""
@@ -193,22 +202,13 @@ def kernel_preload(course: GradingCourse, assignment: str, isolate: bool) -> tup
 def worker_pool(executor: Executor | None, workers: int, jobs: int,
                 preload: tuple[str, ...] = (), quick: bool = True):
     """(executor, how many run at once): the one given; for one at a time, this process; else a
-    process pool started right away. With `preload`, the zygote of each worker (or of this
-    process, grading one at a time) starts now, importing while the assignment is defined;
-    without, pool workers load nbgrader."""
+    process pool started right away, so its workers start their zygotes (with `preload`; else
+    load nbgrader) while the parent defines the assignment."""
     n = pool_size(workers, jobs)
-    if executor is not None:
-        yield executor, n
+    if executor is not None or n == 1:
+        yield executor or InProcess(), n
         return
-    if n == 1:
-        if preload:
-            warm_up(preload, quick)
-        try:
-            yield InProcess(), n
-        finally:
-            if preload:
-                zygote.forget()
-        return
+    from autograder.grading.workers import warm_up
 
     pool = ProcessPoolExecutor(max_workers=n, initializer=warm_up, initargs=(preload, quick))
     for _ in range(n):
@@ -353,26 +353,22 @@ def make_jobs(course: GradingCourse, assignment: str, students: list[str], scrat
 def measure_solution(assignment: str, *, course: Path = ROOT, out: Path | None = None,
                      quick: bool = True, isolate: bool = True, again: bool = False,
                      memory: int = DEFAULT_MEMORY, cell_timeout: int | None = None,
-                     db_url: str | None = None, fresh_kernel: bool = False) -> JobLimits:
+                     db_url: str | None = None) -> JobLimits:
     """Measure the solution now (or take the cached measurement; `again` measures anew) and
     return the limits submissions would get: what `autograder grade --measure` prints, so the
-    first submission of a grade-on-submit service does not wait for it. `fresh_kernel`: with
-    a kernel that imports everything itself, as a student's does (no zygote)."""
+    first submission of a grade-on-submit service does not wait for it."""
     os.environ.update(venv_environment())
     graded = open_course(course, out, db_url)
     scratch = fresh_scratch(graded, assignment)
-    preload = () if fresh_kernel else kernel_preload(graded, assignment, isolate)
-    try:  # graded as one submission alone would be, its zygote included
-        with worker_pool(None, 1, 1, preload, quick) as (pool, _):
-            with database.lock(graded.db_url, graded.course_id, assignment):
-                define(graded, assignment, scratch)
-            if again:
-                reference.forget(reference.key(graded, assignment, quick))
-            return measure_limits(graded, assignment, scratch,
-                                  make_template(graded, assignment, scratch), pool,
-                                  quick=quick, isolate=isolate,
-                                  limits=JobLimits(memory=memory, cell_timeout=cell_timeout),
-                                  preload=preload)
+    try:
+        with database.lock(graded.db_url, graded.course_id, assignment):
+            define(graded, assignment, scratch)
+        if again:
+            reference.forget(reference.key(graded, assignment, quick))
+        return measure_limits(graded, assignment, scratch,
+                              make_template(graded, assignment, scratch), InProcess(),
+                              quick=quick, isolate=isolate,
+                              limits=JobLimits(memory=memory, cell_timeout=cell_timeout))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
