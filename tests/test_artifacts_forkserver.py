@@ -228,8 +228,8 @@ seen["with torch"] = sorted(forkserver._servers)
 print(json.dumps(seen))
 """
 # What a check sees of its process, which must not tell a pre-started server from a fresh one
-# (its own session; the folder, environment and `sys.path` of `python -I -B`; only the standard
-# streams open; an empty __main__; no bytecode written).
+# (its own session; the folder, environment and `sys.path` of `python -I -B`; the same open
+# files; an empty __main__; no bytecode written).
 LOOK = """import json, os, sys
 main = sys.modules["__main__"]
 print(json.dumps({"path": sys.path, "cwd": os.getcwd(), "env": dict(os.environ),
@@ -243,7 +243,7 @@ def test_a_prestarted_server_is_forked_only_where_its_modules_are_and_passes_for
     """In a process that imported scikit-learn (a pre-forked kernel, before any student code),
     the server is forked from it, and a check there sees what it sees in a fresh server's fork;
     with torch loaded, only torch's server is forked (scikit-learn files keep a fresh one's
-    room). In a child process: forking pytest's own, threaded, process would prove nothing."""
+    room). In a child process: pytest's own process has threads, which a fork does not copy."""
     code = PRESTART.format(probe=LOOK, folder=str(tmp_path))
     done = subprocess.run([sys.executable, "-c", "import numpy\n" + code], capture_output=True,
                           text=True, timeout=300, cwd=tmp_path)

@@ -326,8 +326,6 @@ def _as_fresh_server(name: str, folder: Path, requests: int, replies: int) -> No
     os._exit(0)
 
 
-
-
 def serve(name: str) -> None:
     """The server's loop: one request at a time from stdin, replies on the original stdout."""
     import importlib

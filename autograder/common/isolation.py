@@ -3,7 +3,8 @@
 `autograder.artifacts.sandbox` (the child that loads an artifact) and `autograder.grading`
 (a student's whole grading run) isolate different things, the same way. Python 3.11 has no
 os.unshare, so libc is called through ctypes. These run between fork and exec or before any
-thread exists: they import nothing and print nothing.
+thread exists: they import nothing and print nothing. `ForkedChild` manages a child forked
+without an exec (a pre-forked kernel, a forked server) as `subprocess.Popen` manages one.
 
 Importing this module works on any OS: libc is opened on first use, and where a call does not
 exist (no `resource` module on Windows, no unshare(2) outside Linux) it raises OSError, which
@@ -17,6 +18,7 @@ import errno
 import functools
 import os
 import signal
+import time
 from pathlib import Path
 
 try:
@@ -143,8 +145,6 @@ class ForkedChild:
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int | None:
-        import time
-
         deadline = None if timeout is None else time.monotonic() + timeout
         while self.poll() is None:
             if deadline is not None and time.monotonic() > deadline:

@@ -33,7 +33,7 @@ from pathlib import Path
 KERNEL_IMPORTS = ("ipykernel.kernelapp", "ipykernel_launcher", "autograder.grading.kernel")
 # A zygote's start (nbgrader, ipykernel and the lesson's imports: 3 s of CPU or more) is in the
 # way of its worker's first job, and pays off from the second: graded alone, 05-security and
-# 06-production waited 1.5-2 s longer with one (`make bench`, 2026-12-07 19:05).
+# 06-production waited 1.5-2 s longer with one (`make bench`, 2026-12-07 19:04 UTC).
 JOBS_PER_WORKER = 2
 INLINE = "module://matplotlib_inline.backend_inline"  # what ipykernel sets before user code
 START_SECONDS = 120  # its imports, on a loaded machine; a zygote not ready by then is dropped
