@@ -105,15 +105,14 @@ def test_current_keeps_one_zygote_per_imports_and_environment():
         zygote.forget()
 
 
-PROBE = """import os, socket
+PROBE = """import os, socket, sys
 status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines())
 try:
     socket.create_connection(("192.0.2.1", 9), timeout=2)
     net = "open"
 except OSError as exc:
     net = exc.errno
-print("PROBE", status["CapEff"].strip(), os.getppid(), net, "numpy" in __import__("sys").modules)
-import sys
+print("PROBE", status["CapEff"].strip(), os.getppid(), net, "numpy" in sys.modules)
 from pathlib import Path
 from autograder.artifacts import forkserver
 from autograder.artifacts.sandbox import SandboxLimits, run
